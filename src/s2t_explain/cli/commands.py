@@ -1,0 +1,111 @@
+"""Subcommands. Each ``add_*`` declares arguments; each ``run_*`` calls the library."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from ..attention.heads import HEAD_SETS
+from ..decoding import DecodingOptions
+from ..errors import OptionError
+from ..models import DEFAULT_MODEL, bundled_names, load_model
+from ..models.bundled import BUNDLED
+from ..models.loading import DTYPES
+from ..pipeline import explain_attention, prepare, transcribe
+from ..results.io import write_json
+from .progress import Status
+
+
+def _model_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default=DEFAULT_MODEL, help=f"bundled name ({', '.join(bundled_names())}), "
+                   "CTranslate2/faster-whisper folder, or Hugging Face folder/id (default: %(default)s)")
+    p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (default: %(default)s)")
+    p.add_argument("--dtype", default="float32", choices=list(DTYPES), help="(default: %(default)s)")
+    p.add_argument("--task", default="transcribe", choices=["transcribe", "translate"])
+    p.add_argument("--language", default=None, help="language code, e.g. en, it (default: English for "
+                   "English-only models, detected for multilingual ones)")
+    p.add_argument("--beam", type=int, default=1, help="beam size; 1 = greedy (default: %(default)s)")
+    p.add_argument("--text", default=None, help="force this text instead of decoding")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress or timing on stderr")
+
+
+def _options(args: argparse.Namespace) -> DecodingOptions:
+    return DecodingOptions(task=args.task, language=args.language, beam_size=args.beam)
+
+
+def _load(args: argparse.Namespace, status: Status):  # type: ignore[no-untyped-def]
+    options = _options(args)  # validate options and input before the slow model load
+    audio = Path(args.audio)
+    if not audio.is_file():
+        raise OptionError(f"audio file not found: {audio}" if not audio.exists() else f"{audio} is not a file")
+    with status.step(f"loading {args.model}"):
+        model = load_model(args.model, device=args.device, dtype=args.dtype)
+    model.check_task(options.task, options.language)
+    return model, options
+
+
+def add_transcribe(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("transcribe", help="transcribe or translate one audio file")
+    p.add_argument("audio", help="audio file (WAV, FLAC, OGG, MP3)")
+    _model_args(p)
+    p.add_argument("--json", action="store_true", help="print tokens and log-probs as JSON")
+    p.set_defaults(run=run_transcribe)
+
+
+def run_transcribe(args: argparse.Namespace) -> int:
+    status = Status(args.quiet)
+    model, options = _load(args, status)
+    with status.step("reading and encoding audio"):
+        prepared = prepare(model, args.audio)
+    with status.step("decoding" if args.text is None else "scoring forced text"):
+        result = transcribe(model, prepared, options, text=args.text)
+    if result.n_text_tokens == 0:
+        status.say("warning: the model produced an empty transcript for this audio")
+    print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) if args.json else result.text)
+    status.done()
+    return 0
+
+
+def add_attention(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("attention", help="cross-attention of every layer and head (JSON + .npz + PNG)")
+    p.add_argument("audio", help="audio file (WAV, FLAC, OGG, MP3)")
+    p.add_argument("-o", "--out", required=True, help="output folder")
+    _model_args(p)
+    p.add_argument("--heads", default="alignment", help=f"head set for the plot: {', '.join(HEAD_SETS.names())}, "
+                   "layer:N, head:L,H or [[L,H],...] (default: %(default)s)")
+    p.set_defaults(run=run_attention)
+
+
+def run_attention(args: argparse.Namespace) -> int:
+    from ..plots.heatmap import AttentionHeatmap
+
+    status = Status(args.quiet)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise OptionError(f"output {out} exists and is not a folder")
+    model, options = _load(args, status)
+    with status.step("transcribing and capturing cross-attention"):
+        result = explain_attention(model, args.audio, options, text=args.text)
+    heatmap = AttentionHeatmap.from_result(result, args.heads)  # checks --heads before writing
+    stem = Path(args.audio).stem
+    with status.step(f"writing {out}/{stem}.{{npz,json,png}}"):
+        result.save(out / f"{stem}.npz")
+        write_json(out / f"{stem}.json", result.meta())
+        heatmap.save(out / f"{stem}.png")
+    L, H, I, T = result.shape
+    status.say(f"cross-attention (L={L}, H={H}, I={I}, T'={T}); transcript:")
+    print(result.transcript.text)
+    status.done()
+    return 0
+
+
+def add_models(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("models", help="list the bundled models")
+    p.set_defaults(run=run_models)
+
+
+def run_models(args: argparse.Namespace) -> int:
+    for name, info in BUNDLED.items():
+        print(f"{name:18s} {info.description}")
+    return 0

@@ -1,0 +1,45 @@
+"""``s2t-explain`` entry point: parse arguments, call one library function per subcommand.
+
+User errors (:class:`S2TError`) become one line on stderr and exit code 2; Ctrl-C exits 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from ..errors import S2TError
+from . import commands
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="s2t-explain",
+        description="Explain encoder-decoder speech-to-text models: cross-attention and saliency.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_transcribe(sub)
+    commands.add_attention(sub)
+    commands.add_models(sub)
+    return parser
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return __version__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except S2TError as e:
+        print(f"s2t-explain: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ns2t-explain: interrupted", file=sys.stderr)
+        return 130

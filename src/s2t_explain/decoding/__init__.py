@@ -1,0 +1,7 @@
+"""Decoding: choose the token sequence to explain (greedy, beam, forced) and score it."""
+
+from .options import DecodingOptions
+from .search import generate
+from .transcript import Transcript, make_transcript, score
+
+__all__ = ["DecodingOptions", "Transcript", "generate", "make_transcript", "score"]

@@ -1,0 +1,28 @@
+"""Decoding options (frozen; change with ``dataclasses.replace``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import OptionError
+from ..models.tokenizer import LANGUAGES
+
+
+@dataclass(frozen=True)
+class DecodingOptions:
+    task: str = "transcribe"  # "transcribe" (ASR) or "translate" (X -> English)
+    language: str | None = None  # None: English for English-only models, detected otherwise
+    beam_size: int = 1  # 1 = greedy; the SPES reference decodes with beam 5
+    max_new_tokens: int = 224  # Whisper's limit: half of its 448-token text context
+    length_penalty: float = 1.0  # beam ranking: sum log-prob / length ** length_penalty
+    suppress_blank: bool = True  # no blank or end-of-text as the first generated token
+
+    def __post_init__(self) -> None:
+        if self.beam_size < 1:
+            raise OptionError(f"beam size must be >= 1, got {self.beam_size}")
+        if self.max_new_tokens < 1:
+            raise OptionError(f"max_new_tokens must be >= 1, got {self.max_new_tokens}")
+        if self.task not in ("transcribe", "translate"):
+            raise OptionError(f"unknown task {self.task!r}; use transcribe or translate")
+        if self.language is not None and self.language not in LANGUAGES:
+            raise OptionError(f"unknown language code {self.language!r}; use one of: {', '.join(sorted(LANGUAGES))}")

@@ -1,0 +1,96 @@
+"""Greedy and beam search over a model's decoder (no timestamps).
+
+Search only chooses the tokens; their log-probabilities are recomputed afterwards by one
+teacher-forced pass (:func:`score`) so decoded and forced texts are scored the same way.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ..models.base import SpeechToTextModel
+from .options import DecodingOptions
+
+
+def _suppress_mask(model: SpeechToTextModel, vocab: int, device: torch.device) -> torch.Tensor:
+    """(V,) bool: tokens never generated: the model's list and every special but end-of-text."""
+    mask = torch.zeros(vocab, dtype=torch.bool, device=device)
+    ids = [i for i in model.suppressed_tokens() if 0 <= i < vocab]
+    mask[ids] = True
+    specials = torch.tensor([model.is_special(i) for i in range(model.eot, vocab)], device=device)
+    mask[model.eot :] |= specials
+    mask[model.eot] = False
+    return mask
+
+
+def _next_logprobs(
+    logits: torch.Tensor, mask: torch.Tensor, begin: list[int] | None
+) -> torch.Tensor:
+    """Log-softmax over allowed tokens of last-position ``logits`` (B, V)."""
+    logits = logits.float().masked_fill(mask, float("-inf"))
+    if begin:
+        logits[:, begin] = float("-inf")
+    return logits.log_softmax(dim=-1)
+
+
+@torch.no_grad()
+def generate(
+    model: SpeechToTextModel, states: torch.Tensor, prompt: list[int], options: DecodingOptions
+) -> list[int]:
+    """Generated token ids (after ``prompt``, ending with end-of-text if reached)."""
+    if options.beam_size == 1:
+        return _greedy(model, states, prompt, options)
+    return _beam(model, states, prompt, options)
+
+
+def _greedy(model: SpeechToTextModel, states: torch.Tensor, prompt: list[int], options: DecodingOptions) -> list[int]:
+    tokens = torch.tensor([prompt], device=states.device)
+    out: list[int] = []
+    mask: torch.Tensor | None = None
+    with model.decoder_session(states) as session:
+        for step in range(options.max_new_tokens):
+            logits = session.logits(tokens)[:, -1]  # (1, V)
+            if mask is None:
+                mask = _suppress_mask(model, logits.shape[-1], logits.device)
+            begin = model.suppressed_at_begin() if step == 0 and options.suppress_blank else None
+            token = int(_next_logprobs(logits, mask, begin).argmax(dim=-1))
+            out.append(token)
+            if token == model.eot:
+                break
+            tokens = torch.cat([tokens, tokens.new_tensor([[token]])], dim=1)
+    return out
+
+
+def _beam(model: SpeechToTextModel, states: torch.Tensor, prompt: list[int], options: DecodingOptions) -> list[int]:
+    k = options.beam_size
+    beams: list[tuple[list[int], float]] = [([], 0.0)]  # (generated ids, sum log-prob)
+    finished: list[tuple[list[int], float]] = []
+    mask: torch.Tensor | None = None
+    with model.decoder_session(states) as session:
+        for step in range(options.max_new_tokens):
+            tokens = torch.tensor([prompt + ids for ids, _ in beams], device=states.device)
+            logits = session.logits(tokens)[:, -1]  # (beams, V)
+            if mask is None:
+                mask = _suppress_mask(model, logits.shape[-1], logits.device)
+            begin = model.suppressed_at_begin() if step == 0 and options.suppress_blank else None
+            logprobs = _next_logprobs(logits, mask, begin)
+            totals = logprobs + torch.tensor([s for _, s in beams], device=logits.device)[:, None]
+            top = totals.flatten().topk(2 * k)  # enough candidates to keep k live beams
+            candidates = []
+            for value, index in zip(top.values.tolist(), top.indices.tolist()):
+                beam, token = divmod(index, logprobs.shape[-1])
+                candidates.append((beams[beam][0] + [token], value))
+            beams = []
+            for ids, score in candidates:
+                if ids[-1] == model.eot:
+                    finished.append((ids, score))
+                elif len(beams) < k:
+                    beams.append((ids, score))
+            if len(finished) >= k or not beams:
+                break
+    pool = finished or beams
+
+    def rank(item: tuple[list[int], float]) -> float:
+        return item[1] / (len(item[0]) ** options.length_penalty)
+
+    return max(pool, key=rank)[0]

@@ -1,0 +1,29 @@
+"""User-facing errors.
+
+Everything a user can cause (a missing file, an unknown model name, a bad option) raises a
+subclass of :class:`S2TError` with a one-line message that says what went wrong and what to do.
+The CLI prints that line and exits non-zero; library users can catch :class:`S2TError`.
+Programming errors (bugs) stay ordinary exceptions so they keep their tracebacks.
+"""
+
+from __future__ import annotations
+
+
+class S2TError(Exception):
+    """Base class of errors caused by user input; the message is one actionable line."""
+
+
+class AudioError(S2TError):
+    """The audio could not be read or is unusable (missing, corrupt, empty, silent, too long)."""
+
+
+class ModelError(S2TError):
+    """The model spec cannot be resolved or its files are missing or damaged."""
+
+
+class OptionError(S2TError, ValueError):
+    """An option has an invalid value (unknown language, task not supported, bad head set...)."""
+
+
+class ResultError(S2TError):
+    """A stored result file cannot be read."""

@@ -1,0 +1,129 @@
+"""The adapter interface: everything downstream talks to a model through this class.
+
+An adapter wraps one encoder-decoder speech-to-text model and exposes: feature extraction,
+``encode`` (features -> encoder states), a teacher-forced ``decode`` pass (token ids + encoder
+states -> logits, optionally cross-attention of every layer and head), the tokenizer and prompt
+tokens, alignment heads, and the time resolution of encoder frames.
+
+Shapes: B batch, F feature bins, N input frames, S encoder positions, D width, I decoder
+positions, V vocabulary, L decoder layers, H heads.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..errors import OptionError
+from ..features import Features
+from ..timebase import FRAMES_PER_SECOND, SAMPLE_RATE, n_encoder_frames
+
+TASKS = ("transcribe", "translate")
+
+
+@dataclass
+class DecoderOutput:
+    logits: torch.Tensor  # (B, I, V)
+    cross_attention: torch.Tensor | None = None  # (B, L, H, I, S) when asked for
+
+
+class SpeechToTextModel(ABC):
+    """One interface for every supported model family."""
+
+    name: str
+    sample_rate: int = SAMPLE_RATE
+    encoder_stride: int  # feature frames per encoder frame (Whisper 2, Speech2Text 4)
+    max_seconds: float | None  # longest input the model takes (Whisper: 30 s window)
+    max_text_tokens: int = 448  # decoder context length
+    n_layers: int  # decoder layers L
+    n_heads: int  # cross-attention heads per layer H
+    multilingual: bool
+    alignment_heads: list[tuple[int, int]] | None
+    device: torch.device
+    dtype: torch.dtype
+
+    # --- features and encoder -------------------------------------------------------------
+    @abstractmethod
+    def features(self, audio: np.ndarray) -> Features:
+        """Input features of 16 kHz mono audio; values (F, N) with T speech frames."""
+
+    @abstractmethod
+    def encode(self, features: torch.Tensor) -> torch.Tensor:
+        """Features (B, F, N) -> encoder states (B, S, D)."""
+
+    def n_encoder_frames(self, n_frames: int) -> int:
+        """Encoder frames T' that cover ``n_frames`` feature frames."""
+        return n_encoder_frames(n_frames, self.encoder_stride)
+
+    @property
+    def seconds_per_encoder_frame(self) -> float:
+        return self.encoder_stride / FRAMES_PER_SECOND
+
+    # --- decoder ---------------------------------------------------------------------------
+    @abstractmethod
+    def decode(
+        self, tokens: torch.Tensor, states: torch.Tensor, attention: bool = False
+    ) -> DecoderOutput:
+        """Teacher-forced pass over ``tokens`` (B, I) given ``states`` (B or 1, S, D)."""
+
+    @contextmanager
+    def decoder_session(self, states: torch.Tensor) -> Iterator["DecoderSession"]:
+        """Repeated decoder passes over the same encoder states (generation). Default: no cache."""
+        yield DecoderSession(self, states)
+
+    # --- tokens ----------------------------------------------------------------------------
+    @property
+    @abstractmethod
+    def eot(self) -> int: ...
+
+    @abstractmethod
+    def prompt(self, task: str = "transcribe", language: str | None = None) -> list[int]:
+        """Decoder prompt (start, language, task, no-timestamps tokens) for a task."""
+
+    @abstractmethod
+    def encode_text(self, text: str) -> list[int]: ...
+
+    @abstractmethod
+    def decode_text(self, ids: list[int]) -> str: ...
+
+    @abstractmethod
+    def token_text(self, token_id: int) -> str: ...
+
+    @abstractmethod
+    def is_special(self, token_id: int) -> bool: ...
+
+    def suppressed_tokens(self) -> list[int]:
+        """Tokens never generated (besides special tokens other than end-of-text)."""
+        return []
+
+    def suppressed_at_begin(self) -> list[int]:
+        """Tokens not allowed as the first generated token (blank, end-of-text)."""
+        return [self.eot]
+
+    def check_task(self, task: str, language: str | None) -> None:
+        if task not in TASKS:
+            raise OptionError(f"unknown task {task!r}; use one of: {', '.join(TASKS)}")
+        if task == "translate" and not self.multilingual:
+            raise OptionError(
+                f"{self.name} is English-only and cannot translate; use a multilingual model "
+                "such as whisper-base"
+            )
+
+    def to(self, device: str | torch.device | None = None, dtype: torch.dtype | None = None) -> "SpeechToTextModel":
+        raise NotImplementedError
+
+
+class DecoderSession:
+    """Runs decoder passes against fixed encoder states; adapters may cache per-states work."""
+
+    def __init__(self, model: SpeechToTextModel, states: torch.Tensor) -> None:
+        self.model, self.states = model, states
+
+    def logits(self, tokens: torch.Tensor) -> torch.Tensor:
+        """(B, I) -> (B, I, V)."""
+        return self.model.decode(tokens, self.states).logits

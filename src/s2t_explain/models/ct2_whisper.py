@@ -1,0 +1,160 @@
+"""Exact conversion of a CTranslate2 (faster-whisper) Whisper ``model.bin`` to :class:`WhisperNet`.
+
+Stored float16 weights are upcast to float32; the output projection is tied to the token
+embedding (an alias in the file); fused q|k|v (self-attention) and k|v (cross-attention)
+matrices are split; Whisper's key projection has no bias (the k slice of a fused bias is zero
+and is checked to be so).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..errors import ModelError
+from .ct2_format import CT2Model
+from .whisper_net import MultiHeadAttention, ResidualBlock, WhisperDims, WhisperNet
+
+
+def _count_layers(ct2: CT2Model, prefix: str) -> int:
+    n = 0
+    while f"{prefix}/layer_{n}/ffn/linear_0/weight" in ct2:
+        n += 1
+    return n
+
+
+def dims_from_ct2(ct2: CT2Model) -> WhisperDims:
+    if not ct2.spec.startswith("Whisper"):
+        raise ModelError(f"model.bin holds a {ct2.spec}, not a Whisper model")
+    conv1 = ct2.get("encoder/conv1/weight")  # (D, F, 3)
+    return WhisperDims(
+        n_mels=int(conv1.shape[1]),
+        n_audio_ctx=int(ct2.get("encoder/position_encodings/encodings").shape[0]),
+        n_audio_layer=_count_layers(ct2, "encoder"),
+        n_text_ctx=int(ct2.get("decoder/position_encodings/encodings").shape[0]),
+        n_text_layer=_count_layers(ct2, "decoder"),
+        n_state=int(conv1.shape[0]),
+        n_head=int(ct2.get("encoder/num_heads")),
+        n_vocab=int(ct2.get("decoder/embeddings/weight").shape[0]),
+    )
+
+
+def _copy(param: torch.Tensor, value: np.ndarray, name: str) -> None:
+    if tuple(param.shape) != value.shape:
+        raise ModelError(f"model.bin variable {name} has shape {value.shape}, expected {tuple(param.shape)}")
+    with torch.no_grad():
+        param.copy_(torch.from_numpy(np.ascontiguousarray(value)))
+
+
+def _load_linear(linear: torch.nn.Linear, ct2: CT2Model, name: str, rows: slice | None = None) -> None:
+    w = ct2.get(f"{name}/weight")
+    b = ct2.get(f"{name}/bias") if f"{name}/bias" in ct2 else None
+    rows = rows or slice(None)
+    _copy(linear.weight, w[rows], f"{name}/weight")
+    if linear.bias is not None:
+        if b is None:
+            raise ModelError(f"model.bin lacks {name}/bias")
+        _copy(linear.bias, b[rows], f"{name}/bias")
+    elif b is not None and np.any(b[rows] != 0):
+        raise ModelError(f"{name}: expected a zero key bias, found non-zero values")
+
+
+def _load_norm(norm: torch.nn.LayerNorm, ct2: CT2Model, name: str) -> None:
+    _copy(norm.weight, ct2.get(f"{name}/gamma"), f"{name}/gamma")
+    _copy(norm.bias, ct2.get(f"{name}/beta"), f"{name}/beta")
+
+
+def _load_attention(attn: MultiHeadAttention, ct2: CT2Model, name: str, cross: bool, d: int) -> None:
+    if cross:  # linear_0 = q, linear_1 = k|v, linear_2 = out
+        _load_linear(attn.query, ct2, f"{name}/linear_0")
+        _load_linear(attn.key, ct2, f"{name}/linear_1", slice(0, d))
+        _load_linear(attn.value, ct2, f"{name}/linear_1", slice(d, 2 * d))
+        _load_linear(attn.out, ct2, f"{name}/linear_2")
+    else:  # linear_0 = q|k|v, linear_1 = out
+        _load_linear(attn.query, ct2, f"{name}/linear_0", slice(0, d))
+        _load_linear(attn.key, ct2, f"{name}/linear_0", slice(d, 2 * d))
+        _load_linear(attn.value, ct2, f"{name}/linear_0", slice(2 * d, 3 * d))
+        _load_linear(attn.out, ct2, f"{name}/linear_1")
+
+
+def _load_block(block: ResidualBlock, ct2: CT2Model, name: str, d: int) -> None:
+    _load_norm(block.attn_ln, ct2, f"{name}/self_attention/layer_norm")
+    _load_attention(block.attn, ct2, f"{name}/self_attention", cross=False, d=d)
+    if block.cross_attn is not None and block.cross_attn_ln is not None:
+        _load_norm(block.cross_attn_ln, ct2, f"{name}/attention/layer_norm")
+        _load_attention(block.cross_attn, ct2, f"{name}/attention", cross=True, d=d)
+    _load_norm(block.mlp_ln, ct2, f"{name}/ffn/layer_norm")
+    _load_linear(block.mlp[0], ct2, f"{name}/ffn/linear_0")
+    _load_linear(block.mlp[2], ct2, f"{name}/ffn/linear_1")
+
+
+def whisper_from_ct2(ct2: CT2Model) -> WhisperNet:
+    """Build a float32 :class:`WhisperNet` holding exactly the weights of ``ct2``."""
+    dims = dims_from_ct2(ct2)
+    net = WhisperNet(dims)
+    d = dims.n_state
+    enc, dec = net.encoder, net.decoder
+    for conv in ("conv1", "conv2"):
+        _copy(getattr(enc, conv).weight, ct2.get(f"encoder/{conv}/weight"), f"encoder/{conv}/weight")
+        _copy(getattr(enc, conv).bias, ct2.get(f"encoder/{conv}/bias"), f"encoder/{conv}/bias")
+    _copy(enc.positional_embedding, ct2.get("encoder/position_encodings/encodings"), "encoder positions")
+    for i, block in enumerate(enc.blocks):
+        _load_block(block, ct2, f"encoder/layer_{i}", d)
+    _load_norm(enc.ln_post, ct2, "encoder/layer_norm")
+    _copy(dec.token_embedding.weight, ct2.get("decoder/embeddings/weight"), "decoder/embeddings/weight")
+    _copy(dec.positional_embedding, ct2.get("decoder/position_encodings/encodings"), "decoder positions")
+    for i, block in enumerate(dec.blocks):
+        _load_block(block, ct2, f"decoder/layer_{i}", d)
+    _load_norm(dec.ln, ct2, "decoder/layer_norm")
+    if "decoder/projection/weight" in ct2:
+        proj = ct2.get("decoder/projection/weight")
+        if not np.array_equal(proj, ct2.get("decoder/embeddings/weight")):
+            raise ModelError("untied output projection is not supported for Whisper models")
+    return net.eval()
+
+
+def whisper_to_ct2_variables(net: WhisperNet) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Inverse mapping (float32), used by tests to write tiny CT2 models."""
+    out: dict[str, np.ndarray] = {}
+
+    def arr(t: torch.Tensor) -> np.ndarray:
+        return t.detach().float().cpu().numpy()
+
+    def lin(name: str, *linears: torch.nn.Linear) -> None:
+        out[f"{name}/weight"] = np.concatenate([arr(x.weight) for x in linears])
+        out[f"{name}/bias"] = np.concatenate(
+            [arr(x.bias) if x.bias is not None else np.zeros(x.out_features, np.float32) for x in linears]
+        )
+
+    def norm(name: str, m: torch.nn.LayerNorm) -> None:
+        out[f"{name}/gamma"], out[f"{name}/beta"] = arr(m.weight), arr(m.bias)
+
+    def block(name: str, b: ResidualBlock) -> None:
+        norm(f"{name}/self_attention/layer_norm", b.attn_ln)
+        lin(f"{name}/self_attention/linear_0", b.attn.query, b.attn.key, b.attn.value)
+        lin(f"{name}/self_attention/linear_1", b.attn.out)
+        if b.cross_attn is not None and b.cross_attn_ln is not None:
+            norm(f"{name}/attention/layer_norm", b.cross_attn_ln)
+            lin(f"{name}/attention/linear_0", b.cross_attn.query)
+            lin(f"{name}/attention/linear_1", b.cross_attn.key, b.cross_attn.value)
+            lin(f"{name}/attention/linear_2", b.cross_attn.out)
+        norm(f"{name}/ffn/layer_norm", b.mlp_ln)
+        lin(f"{name}/ffn/linear_0", b.mlp[0])
+        lin(f"{name}/ffn/linear_1", b.mlp[2])
+
+    enc, dec = net.encoder, net.decoder
+    for conv in ("conv1", "conv2"):
+        out[f"encoder/{conv}/weight"] = arr(getattr(enc, conv).weight)
+        out[f"encoder/{conv}/bias"] = arr(getattr(enc, conv).bias)
+    out["encoder/position_encodings/encodings"] = arr(enc.positional_embedding)
+    out["encoder/num_heads"] = np.array(net.dims.n_head, dtype=np.int32)
+    for i, b in enumerate(enc.blocks):
+        block(f"encoder/layer_{i}", b)
+    norm("encoder/layer_norm", enc.ln_post)
+    out["decoder/embeddings/weight"] = arr(dec.token_embedding.weight)
+    out["decoder/position_encodings/encodings"] = arr(dec.positional_embedding)
+    out["decoder/num_heads"] = np.array(net.dims.n_head, dtype=np.int32)
+    for i, b in enumerate(dec.blocks):
+        block(f"decoder/layer_{i}", b)
+    norm("decoder/layer_norm", dec.ln)
+    return out, {"decoder/projection/weight": "decoder/embeddings/weight"}

@@ -1,0 +1,79 @@
+"""Whisper's tokenizer, built offline from the ``tokenizer.json`` that model folders ship.
+
+Special tokens are found by their text (``<|endoftext|>``, ``<|startoftranscript|>``, language
+tokens ``<|xx|>``, ``<|translate|>``, ``<|transcribe|>``, ``<|notimestamps|>``); every id from
+``<|endoftext|>`` up is special (timestamps included).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import ModelError, OptionError
+
+# Whisper's language codes in token order (the first 99; later models add "yue").
+LANGUAGES = (
+    "en zh de es ru ko fr ja pt tr pl ca nl ar sv it id hi fi vi he uk el ms cs ro da hu ta no th "
+    "ur hr bg lt la mi ml cy sk te fa lv bn sr az sl kn et mk br eu is hy ne mn bs kk sq sw gl mr "
+    "pa si km sn yo so af oc ka be tg sd gu am yi lo uz fo ht ps tk nn mt sa lb my bo tl mg as tt "
+    "haw ln ha ba jw su yue"
+).split()
+
+
+class WhisperTokenizer:
+    """Text <-> ids plus Whisper's special-token ids, from a tokenizers ``Tokenizer``."""
+
+    def __init__(self, tokenizer: object, multilingual: bool) -> None:
+        self._tok = tokenizer
+        self.multilingual = multilingual
+        vocab: dict[str, int] = tokenizer.get_vocab(with_added_tokens=True)  # type: ignore[attr-defined]
+        self._vocab = vocab
+
+        def need(text: str) -> int:
+            if text not in vocab:
+                raise ModelError(f"tokenizer has no {text} token; is this a Whisper tokenizer?")
+            return vocab[text]
+
+        self.eot = need("<|endoftext|>")
+        self.sot = need("<|startoftranscript|>")
+        self.no_timestamps = need("<|notimestamps|>")
+        self.transcribe = vocab.get("<|transcribe|>")
+        self.translate = vocab.get("<|translate|>")
+        self.language_ids = {c: vocab[f"<|{c}|>"] for c in LANGUAGES if f"<|{c}|>" in vocab}
+
+    @classmethod
+    def from_file(cls, path: Path, multilingual: bool) -> "WhisperTokenizer":
+        from tokenizers import Tokenizer
+
+        if not path.is_file():
+            raise ModelError(f"tokenizer file not found: {path}")
+        try:
+            return cls(Tokenizer.from_file(str(path)), multilingual)
+        except Exception as e:
+            raise ModelError(f"cannot read tokenizer {path}: {e}") from e
+
+    def encode(self, text: str) -> list[int]:
+        """Ids of plain text (no special tokens)."""
+        return list(self._tok.encode(text, add_special_tokens=False).ids)  # type: ignore[attr-defined]
+
+    def decode(self, ids: list[int]) -> str:
+        """Text of the non-special ids."""
+        return str(self._tok.decode([i for i in ids if i < self.eot]))  # type: ignore[attr-defined]
+
+    def token_text(self, token_id: int) -> str:
+        """Readable label of one token (special tokens keep their ``<|...|>`` form)."""
+        if token_id >= self.eot:
+            return str(self._tok.id_to_token(token_id) or f"<|{token_id}|>")  # type: ignore[attr-defined]
+        return str(self._tok.decode([token_id]))  # type: ignore[attr-defined]
+
+    def is_special(self, token_id: int) -> bool:
+        return token_id >= self.eot
+
+    def language_token(self, code: str) -> int:
+        if not self.multilingual:
+            raise OptionError("this model is English-only; it takes no language option other than 'en'")
+        if code not in self.language_ids:
+            raise OptionError(
+                f"unknown language code {code!r}; use one of: {', '.join(sorted(self.language_ids))}"
+            )
+        return self.language_ids[code]

@@ -1,0 +1,169 @@
+"""Adapter for Whisper models held in our own :class:`WhisperNet` (bundled and CT2 folders)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..errors import ModelError, OptionError
+from ..features import Features, log_mel_spectrogram
+from ..timebase import CHUNK_SECONDS, WHISPER_ENCODER_STRIDE
+from .base import DecoderOutput, DecoderSession, SpeechToTextModel
+from .ct2_format import model_bin_parts, read_model_bin
+from .ct2_whisper import whisper_from_ct2
+from .tokenizer import WhisperTokenizer
+from .whisper_net import WhisperNet
+
+MULTILINGUAL_VOCAB = 51865  # Whisper's English-only models have 51864 tokens, multilingual ones more
+
+
+class WhisperAdapter(SpeechToTextModel):
+    encoder_stride = WHISPER_ENCODER_STRIDE
+    max_seconds = float(CHUNK_SECONDS)
+
+    def __init__(
+        self,
+        net: WhisperNet,
+        tokenizer: WhisperTokenizer,
+        name: str = "whisper",
+        alignment_heads: list[tuple[int, int]] | None = None,
+        suppress_ids: list[int] | None = None,
+        suppress_ids_begin: list[int] | None = None,
+    ) -> None:
+        self.net = net.eval()
+        self.tok = tokenizer
+        self.name = name
+        self.n_layers = net.dims.n_text_layer
+        self.n_heads = net.dims.n_head
+        self.n_mels = net.dims.n_mels
+        self.multilingual = tokenizer.multilingual
+        self.alignment_heads = alignment_heads
+        self._suppress = list(suppress_ids or [])
+        self._suppress_begin = list(suppress_ids_begin or [tokenizer.eot])
+        param = next(net.parameters())
+        self.device, self.dtype = param.device, param.dtype
+
+    @classmethod
+    def from_ct2_folder(
+        cls, folder: Path, name: str | None = None, extra_parts: list[Path] | None = None
+    ) -> "WhisperAdapter":
+        """Load a CTranslate2 / faster-whisper Whisper folder (model.bin or model.bin.partN)."""
+        parts = model_bin_parts(folder) + list(extra_parts or [])
+        if not parts:
+            raise ModelError(f"{folder} has no model.bin (or model.bin.partN files); not a CTranslate2 model folder")
+        config_path = folder / "config.json"
+        try:
+            config = json.loads(config_path.read_text()) if config_path.is_file() else {}
+        except json.JSONDecodeError as e:
+            raise ModelError(f"{config_path} is not valid JSON: {e}") from e
+        net = whisper_from_ct2(read_model_bin(parts))
+        tokenizer = WhisperTokenizer.from_file(
+            folder / "tokenizer.json", multilingual=net.dims.n_vocab >= MULTILINGUAL_VOCAB
+        )
+        heads = [(int(l), int(h)) for l, h in config.get("alignment_heads", [])] or None
+        return cls(
+            net,
+            tokenizer,
+            name=name or folder.name,
+            alignment_heads=heads,
+            suppress_ids=config.get("suppress_ids"),
+            suppress_ids_begin=config.get("suppress_ids_begin"),
+        )
+
+    def to(self, device: str | torch.device | None = None, dtype: torch.dtype | None = None) -> "WhisperAdapter":
+        self.net.to(device=device, dtype=dtype)
+        param = next(self.net.parameters())
+        self.device, self.dtype = param.device, param.dtype
+        return self
+
+    # --- features and encoder -------------------------------------------------------------
+    def features(self, audio: np.ndarray) -> Features:
+        return log_mel_spectrogram(audio, self.n_mels)
+
+    def encode(self, features: torch.Tensor) -> torch.Tensor:
+        return self.net.encoder(features.to(self.device, self.dtype))
+
+    # --- decoder ---------------------------------------------------------------------------
+    @contextmanager
+    def capturing(self) -> Iterator[None]:
+        """Explicit (weight-returning) cross-attention while inside; the fast kernel after."""
+        modules = self.net.cross_attention_modules()
+        try:
+            for m in modules:
+                m.capture = True
+            yield
+        finally:
+            for m in modules:
+                m.capture = False
+                m.last_weights = None
+
+    def decode(self, tokens: torch.Tensor, states: torch.Tensor, attention: bool = False) -> DecoderOutput:
+        tokens = tokens.to(self.device)
+        if not attention:
+            return DecoderOutput(self.net.decoder(tokens, states))
+        with self.capturing():
+            logits = self.net.decoder(tokens, states)
+            weights = [m.last_weights for m in self.net.cross_attention_modules()]
+            stacked = torch.stack([w for w in weights if w is not None], dim=1)  # (B, L, H, I, S)
+        return DecoderOutput(logits, stacked)
+
+    @contextmanager
+    def decoder_session(self, states: torch.Tensor) -> Iterator[DecoderSession]:
+        yield _CachedSession(self, states)
+
+    # --- tokens ----------------------------------------------------------------------------
+    @property
+    def eot(self) -> int:
+        return self.tok.eot
+
+    def prompt(self, task: str = "transcribe", language: str | None = None) -> list[int]:
+        self.check_task(task, language)
+        if not self.multilingual:
+            if language not in (None, "en"):
+                raise OptionError(f"{self.name} is English-only; drop --language or use a multilingual model")
+            return [self.tok.sot, self.tok.no_timestamps]
+        lang = self.tok.language_token(language or "en")
+        task_id = self.tok.translate if task == "translate" else self.tok.transcribe
+        return [self.tok.sot, lang, int(task_id), self.tok.no_timestamps]  # type: ignore[arg-type]
+
+    def detect_language(self, states: torch.Tensor) -> str:
+        """Most likely language code from the first decoder step (multilingual models)."""
+        logits = self.decode(torch.tensor([[self.tok.sot]]), states).logits[0, -1]
+        codes = list(self.tok.language_ids)
+        ids = torch.tensor([self.tok.language_ids[c] for c in codes])
+        return codes[int(logits[ids].argmax())]
+
+    def encode_text(self, text: str) -> list[int]:
+        return self.tok.encode(text)
+
+    def decode_text(self, ids: list[int]) -> str:
+        return self.tok.decode(ids)
+
+    def token_text(self, token_id: int) -> str:
+        return self.tok.token_text(token_id)
+
+    def is_special(self, token_id: int) -> bool:
+        return self.tok.is_special(token_id)
+
+    def suppressed_tokens(self) -> list[int]:
+        return self._suppress
+
+    def suppressed_at_begin(self) -> list[int]:
+        return self._suppress_begin
+
+
+class _CachedSession(DecoderSession):
+    """Computes the cross-attention keys/values of the encoder states once."""
+
+    def __init__(self, model: WhisperAdapter, states: torch.Tensor) -> None:
+        super().__init__(model, states)
+        self.net = model.net
+        self.kv = self.net.decoder.cross_kv(states)
+
+    def logits(self, tokens: torch.Tensor) -> torch.Tensor:
+        return self.net.decoder(tokens.to(self.states.device), kv=self.kv)

@@ -1,0 +1,105 @@
+"""The library API: audio in, transcript and explanation out.
+
+>>> import s2t_explain as s2t
+>>> model = s2t.load_model("whisper-tiny.en")
+>>> result = s2t.explain_attention(model, "clip.wav")
+>>> result.transcript.text, result.cross_attention.shape   # (L, H, I, T')
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .attention.capture import cross_attention
+from .audio import load_audio
+from .decoding import DecodingOptions, Transcript, make_transcript
+from .errors import AudioError, OptionError
+from .features import Features
+from .models.base import SpeechToTextModel
+from .results.explanation import Explanation
+from .timebase import SAMPLE_RATE, frame_times
+
+
+@dataclass
+class Prepared:
+    """Audio made ready for a model: samples, features and encoder states."""
+
+    audio: np.ndarray  # (samples,) float32 at the model's rate
+    features: Features  # values (F, N), T speech frames
+    states: torch.Tensor  # (1, S, D) encoder output
+    source: str  # file path or "array"
+
+    @property
+    def duration(self) -> float:
+        return self.audio.shape[0] / SAMPLE_RATE
+
+
+def prepare(model: SpeechToTextModel, audio: str | Path | np.ndarray, sample_rate: int | None = None) -> Prepared:
+    """Load ``audio`` (path or array at ``sample_rate``), check its length, encode it."""
+    samples = load_audio(audio, model.sample_rate, source_rate=sample_rate)
+    seconds = samples.shape[0] / model.sample_rate
+    if model.max_seconds is not None and seconds > model.max_seconds + 1e-6:
+        raise AudioError(
+            f"audio is {seconds:.1f} s long but {model.name} takes at most {model.max_seconds:.0f} s "
+            "per utterance; cut it into shorter clips (e.g. with sox or ffmpeg)"
+        )
+    features = model.features(samples)
+    if features.n_frames < 1:
+        raise AudioError(f"audio is too short ({seconds * 1000:.0f} ms); give at least 10 ms of speech")
+    with torch.no_grad():
+        states = model.encode(features.values[None])
+    source = str(audio) if not isinstance(audio, np.ndarray) else "array"
+    return Prepared(samples, features, states, source)
+
+
+def transcribe(
+    model: SpeechToTextModel,
+    audio: str | Path | np.ndarray | Prepared,
+    options: DecodingOptions = DecodingOptions(),
+    text: str | None = None,
+    distributions: bool = False,
+) -> Transcript:
+    """Decode ``audio`` (or force ``text``) and return the scored token sequence."""
+    prepared = audio if isinstance(audio, Prepared) else prepare(model, audio)
+    return make_transcript(model, prepared.states, options, text=text, distributions=distributions)
+
+
+def explain_attention(
+    model: SpeechToTextModel,
+    audio: str | Path | np.ndarray,
+    options: DecodingOptions = DecodingOptions(),
+    text: str | None = None,
+) -> Explanation:
+    """Transcript plus cross-attention of every layer and head, shape (L, H, I, T')."""
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    prepared = prepare(model, audio)
+    timings["encode"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    transcript = make_transcript(model, prepared.states, options, text=text)
+    timings["decode"] = time.perf_counter() - t0
+    if transcript.n_text_tokens == 0:
+        raise OptionError(
+            "the model produced an empty transcript for this audio; nothing to explain "
+            "(force a text with --text if the audio has speech)"
+        )
+    t0 = time.perf_counter()
+    n_enc = model.n_encoder_frames(prepared.features.n_frames)
+    attention = cross_attention(model, prepared.states, transcript.ids, n_enc)
+    timings["cross_attention"] = time.perf_counter() - t0
+    return Explanation(
+        transcript=transcript,
+        cross_attention=attention,
+        frame_times=frame_times(n_enc, model.encoder_stride),
+        n_frames=prepared.features.n_frames,
+        model=model.name,
+        audio=prepared.source,
+        duration=prepared.duration,
+        alignment_heads=model.alignment_heads,
+        timings=timings,
+    )

@@ -1,0 +1,126 @@
+"""The per-utterance result: tokens, times, log-probs, cross-attention (and later saliency).
+
+File format (``.npz``, one file per utterance, written atomically), format version 1:
+- ``meta``: 0-d string array holding JSON: format version, model, audio, durations, transcript
+  (text, task, language, tokens with id/text/special/logprob), timings;
+- ``token_ids`` (I+1,) int64: the full decoder sequence ``ids`` (prompt + text + end-of-text);
+- ``logprobs`` (I,) float32, ``special`` (I,) bool: per predicted token ids[1:];
+- ``cross_attention`` (L, H, I, T') float32: cropped to the T' speech encoder frames;
+- ``frame_times`` (T',) float64: start time (s) of each encoder frame.
+Arrays load with plain ``numpy.load``; the JSON is readable without this package.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..attention.heads import HeadSet, aggregate, resolve_heads
+from ..decoding.transcript import Transcript
+from ..errors import ResultError
+from .io import atomic_write
+
+FORMAT_VERSION = 1
+
+
+@dataclass
+class Explanation:
+    transcript: Transcript
+    cross_attention: np.ndarray  # (L, H, I, T')
+    frame_times: np.ndarray  # (T',) seconds
+    n_frames: int  # T feature frames of speech
+    model: str
+    audio: str
+    duration: float  # seconds of audio
+    alignment_heads: HeadSet | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        """(L, H, I, T')."""
+        return tuple(self.cross_attention.shape)  # type: ignore[return-value]
+
+    def heads(self, spec: str | list = "alignment") -> HeadSet:
+        n_layers, n_heads = self.shape[:2]
+        return resolve_heads(spec, n_layers, n_heads, self.alignment_heads)
+
+    def aggregate(self, heads: str | list = "alignment", text_only: bool = True) -> np.ndarray:
+        """Cross-attention averaged over a head set: (I, T'), or only text-token rows."""
+        agg = aggregate(self.cross_attention, self.heads(heads))
+        return agg[~self.transcript.special] if text_only else agg
+
+    def meta(self) -> dict[str, Any]:
+        return {
+            "format_version": FORMAT_VERSION,
+            "model": self.model,
+            "audio": self.audio,
+            "duration_s": self.duration,
+            "n_frames": self.n_frames,
+            "n_encoder_frames": int(self.frame_times.shape[0]),
+            "shape": {"L": self.shape[0], "H": self.shape[1], "I": self.shape[2], "T'": self.shape[3]},
+            "alignment_heads": self.alignment_heads,
+            "transcript": self.transcript.to_dict(),
+            "timings_s": self.timings,
+        }
+
+    def save(self, path: str | Path) -> Path:
+        """Write the one-file result (see module docs) atomically; returns the path."""
+        path = Path(path)
+        arrays = {
+            "meta": np.array(json.dumps(self.meta(), ensure_ascii=False)),
+            "token_ids": np.asarray(self.transcript.ids, dtype=np.int64),
+            "logprobs": self.transcript.logprobs.astype(np.float32),
+            "special": self.transcript.special,
+            "cross_attention": self.cross_attention.astype(np.float32),
+            "frame_times": self.frame_times,
+        }
+        atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Explanation":
+        path = Path(path)
+        if not path.is_file():
+            raise ResultError(f"result file not found: {path}")
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                data = {k: z[k] for k in z.files}
+            meta = json.loads(str(data["meta"]))
+        except Exception as e:
+            raise ResultError(f"cannot read result {path}: {e}") from e
+        if meta.get("format_version") != FORMAT_VERSION:
+            raise ResultError(f"{path} has format version {meta.get('format_version')}; expected {FORMAT_VERSION}")
+        t = meta["transcript"]
+        transcript = Transcript(
+            ids=[int(i) for i in data["token_ids"]],
+            labels=[tok["text"] for tok in t["tokens"]],
+            special=data["special"].astype(bool),
+            logprobs=data["logprobs"],
+            text=t["text"],
+            task=t["task"],
+            language=t["language"],
+            prompt_length=t["prompt_length"],
+            source=t["source"],
+        )
+        heads = meta.get("alignment_heads")
+        return cls(
+            transcript=transcript,
+            cross_attention=data["cross_attention"],
+            frame_times=data["frame_times"],
+            n_frames=meta["n_frames"],
+            model=meta["model"],
+            audio=meta["audio"],
+            duration=meta["duration_s"],
+            alignment_heads=[(int(l), int(h)) for l, h in heads] if heads else None,
+            timings=meta.get("timings_s", {}),
+        )
+
+    def plot(self, heads: str | list = "alignment", ax: Any = None) -> Any:
+        """Heatmap of aggregated cross-attention (tokens x time); returns the matplotlib Axes."""
+        from ..plots.heatmap import AttentionHeatmap
+
+        return AttentionHeatmap.from_result(self, heads).plot(ax=ax)
