@@ -39,8 +39,16 @@ class Prepared:
         return self.audio.shape[0] / SAMPLE_RATE
 
 
-def prepare(model: SpeechToTextModel, audio: str | Path | np.ndarray, sample_rate: int | None = None) -> Prepared:
-    """Load ``audio`` (path or array at ``sample_rate``), check its length, encode it."""
+def prepare(
+    model: SpeechToTextModel,
+    audio: str | Path | np.ndarray,
+    sample_rate: int | None = None,
+    name: str | None = None,
+) -> Prepared:
+    """Load ``audio`` (path, or array at ``sample_rate``), check its length, encode it.
+
+    ``name`` labels array input in results (default: the path, or "array").
+    """
     samples = load_audio(audio, model.sample_rate, source_rate=sample_rate)
     seconds = samples.shape[0] / model.sample_rate
     if model.max_seconds is not None and seconds > model.max_seconds + 1e-6:
@@ -53,7 +61,7 @@ def prepare(model: SpeechToTextModel, audio: str | Path | np.ndarray, sample_rat
         raise AudioError(f"audio is too short ({seconds * 1000:.0f} ms); give at least 10 ms of speech")
     with torch.no_grad():
         states = model.encode(features.values[None])
-    source = str(audio) if not isinstance(audio, np.ndarray) else "array"
+    source = name or (str(audio) if not isinstance(audio, np.ndarray) else "array")
     return Prepared(samples, features, states, source)
 
 
@@ -71,14 +79,14 @@ def transcribe(
 
 def explain_attention(
     model: SpeechToTextModel,
-    audio: str | Path | np.ndarray,
+    audio: str | Path | np.ndarray | Prepared,
     options: DecodingOptions = DecodingOptions(),
     text: str | None = None,
 ) -> Explanation:
     """Transcript plus cross-attention of every layer and head, shape (L, H, I, T')."""
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    prepared = prepare(model, audio)
+    prepared = audio if isinstance(audio, Prepared) else prepare(model, audio)
     timings["encode"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     transcript = make_transcript(model, prepared.states, options, text=text)

@@ -7,12 +7,13 @@ import json
 from pathlib import Path
 
 from ..attention.heads import HEAD_SETS
+from ..audio import load_audio
 from ..decoding import DecodingOptions
 from ..errors import OptionError
-from ..models import DEFAULT_MODEL, bundled_names, load_model
+from ..models import DEFAULT_MODEL, SpeechToTextModel, bundled_names, load_model
 from ..models.bundled import BUNDLED
 from ..models.loading import DTYPES
-from ..pipeline import explain_attention, prepare, transcribe
+from ..pipeline import Prepared, explain_attention, prepare, transcribe
 from ..results.io import write_json
 from .progress import Status
 
@@ -34,15 +35,17 @@ def _options(args: argparse.Namespace) -> DecodingOptions:
     return DecodingOptions(task=args.task, language=args.language, beam_size=args.beam)
 
 
-def _load(args: argparse.Namespace, status: Status):  # type: ignore[no-untyped-def]
-    options = _options(args)  # validate options and input before the slow model load
-    audio = Path(args.audio)
-    if not audio.is_file():
-        raise OptionError(f"audio file not found: {audio}" if not audio.exists() else f"{audio} is not a file")
+def _load(args: argparse.Namespace, status: Status) -> tuple[SpeechToTextModel, DecodingOptions, Prepared]:
+    """Check options and read the audio first (cheap failures), then load the model and encode."""
+    options = _options(args)
+    with status.step("reading audio"):
+        samples = load_audio(args.audio)
     with status.step(f"loading {args.model}"):
         model = load_model(args.model, device=args.device, dtype=args.dtype)
     model.check_task(options.task, options.language)
-    return model, options
+    with status.step("encoding audio"):
+        prepared = prepare(model, samples, name=str(args.audio))
+    return model, options, prepared
 
 
 def add_transcribe(sub: argparse._SubParsersAction) -> None:
@@ -55,9 +58,7 @@ def add_transcribe(sub: argparse._SubParsersAction) -> None:
 
 def run_transcribe(args: argparse.Namespace) -> int:
     status = Status(args.quiet)
-    model, options = _load(args, status)
-    with status.step("reading and encoding audio"):
-        prepared = prepare(model, args.audio)
+    model, options, prepared = _load(args, status)
     with status.step("decoding" if args.text is None else "scoring forced text"):
         result = transcribe(model, prepared, options, text=args.text)
     if result.n_text_tokens == 0:
@@ -84,9 +85,9 @@ def run_attention(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise OptionError(f"output {out} exists and is not a folder")
-    model, options = _load(args, status)
+    model, options, prepared = _load(args, status)
     with status.step("transcribing and capturing cross-attention"):
-        result = explain_attention(model, args.audio, options, text=args.text)
+        result = explain_attention(model, prepared, options, text=args.text)
     heatmap = AttentionHeatmap.from_result(result, args.heads)  # checks --heads before writing
     stem = Path(args.audio).stem
     with status.step(f"writing {out}/{stem}.{{npz,json,png}}"):

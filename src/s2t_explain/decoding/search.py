@@ -81,11 +81,12 @@ def _beam(model: SpeechToTextModel, states: torch.Tensor, prompt: list[int], opt
                 beam, token = divmod(index, logprobs.shape[-1])
                 candidates.append((beams[beam][0] + [token], value))
             beams = []
-            for ids, score in candidates:
-                if ids[-1] == model.eot:
+            for rank, (ids, score) in enumerate(candidates):
+                if ids[-1] != model.eot:
+                    if len(beams) < k:
+                        beams.append((ids, score))
+                elif rank < k:  # an ending counts only if it is among the k best continuations
                     finished.append((ids, score))
-                elif len(beams) < k:
-                    beams.append((ids, score))
             if len(finished) >= k or not beams:
                 break
     pool = finished or beams

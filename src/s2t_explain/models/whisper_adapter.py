@@ -35,7 +35,7 @@ class WhisperAdapter(SpeechToTextModel):
         suppress_ids: list[int] | None = None,
         suppress_ids_begin: list[int] | None = None,
     ) -> None:
-        self.net = net.eval()
+        self.net = net.eval().requires_grad_(False)  # inference only: no autograd graphs
         self.tok = tokenizer
         self.name = name
         self.n_layers = net.dims.n_text_layer

@@ -1,0 +1,60 @@
+import json
+
+import numpy as np
+import pytest
+from helpers import speechlike
+
+from s2t_explain import Explanation, explain_attention
+from s2t_explain.errors import ResultError
+from s2t_explain.plots import AttentionHeatmap
+
+
+@pytest.fixture(scope="module")
+def result(tiny_whisper):
+    return explain_attention(tiny_whisper, speechlike(1.2), text="save me please")
+
+
+def test_save_load_round_trip(result, tmp_path):
+    path = result.save(tmp_path / "r.npz")
+    back = Explanation.load(path)
+    np.testing.assert_array_equal(back.cross_attention, result.cross_attention)
+    np.testing.assert_array_equal(back.transcript.logprobs, result.transcript.logprobs.astype(np.float32))
+    np.testing.assert_array_equal(back.transcript.special, result.transcript.special)
+    np.testing.assert_array_equal(back.frame_times, result.frame_times)
+    assert back.transcript.ids == result.transcript.ids
+    assert back.transcript.labels == result.transcript.labels
+    assert back.transcript.text == "save me please"
+    assert back.alignment_heads == result.alignment_heads
+    assert back.meta() == result.meta() | {"timings_s": back.timings}
+    assert [p.name for p in tmp_path.iterdir()] == ["r.npz"]  # no temporary files left
+
+
+def test_file_is_plain_numpy_and_json(result, tmp_path):
+    path = result.save(tmp_path / "r.npz")
+    with np.load(path, allow_pickle=False) as z:
+        meta = json.loads(str(z["meta"]))
+        assert z["cross_attention"].shape == result.shape
+    assert meta["shape"] == dict(zip(["L", "H", "I", "T'"], result.shape))
+
+
+def test_load_errors(tmp_path):
+    with pytest.raises(ResultError, match="not found"):
+        Explanation.load(tmp_path / "missing.npz")
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a zip")
+    with pytest.raises(ResultError, match="cannot read"):
+        Explanation.load(bad)
+
+
+def test_aggregate_and_times(result):
+    L, H, I, T = result.shape
+    assert result.aggregate("all", text_only=False).shape == (I, T)
+    n_text = int((~result.transcript.special).sum())
+    assert result.aggregate("layer:0").shape == (n_text, T)
+    assert result.frame_times[1] - result.frame_times[0] == pytest.approx(0.02)
+    assert T == 60  # 1.2 s = 120 frames -> 60 encoder frames
+
+
+def test_heatmap_png(result, tmp_path):
+    path = AttentionHeatmap.from_result(result, "all").save(tmp_path / "a.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
