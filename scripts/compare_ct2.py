@@ -120,11 +120,7 @@ def cases() -> list[Case]:
     english = [c for c in clips.values() if c["language"] == "en"]
     out = [Case("whisper-tiny.en", c["id"], "transcribe", None) for c in english]
     out += [Case("whisper-base", c["id"], "transcribe", c["language"]) for c in clips.values()]
-    out += [
-        Case("whisper-base", c["id"], "translate", c["language"])
-        for c in clips.values()
-        if c["language"] != "en"
-    ]
+    out += [Case("whisper-base", c["id"], "translate", c["language"]) for c in clips.values() if c["language"] != "en"]
     return out
 
 
@@ -286,9 +282,7 @@ def compare_case(model, ct2, prepared: Prepared, encoded: np.ndarray, case: Case
 
 
 def _row(cells: list[str], widths: list[int]) -> str:
-    return "  ".join(
-        c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-    )
+    return "  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
 
 
 HEADER = [

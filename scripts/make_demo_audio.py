@@ -175,7 +175,8 @@ def main() -> None:
     for entry in entries:
         info = sf.info(out / entry["file"])
         size_kb = (out / entry["file"]).stat().st_size / 1024
-        print(f"{entry['file']:14s} {info.samplerate:5d} Hz {info.channels} ch {info.duration:5.2f} s {size_kb:6.1f} KiB")
+        print(f"{entry['file']:14s} {info.samplerate:5d} Hz {info.channels} ch "
+              f"{info.duration:5.2f} s {size_kb:6.1f} KiB")
 
 
 if __name__ == "__main__":

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import AUDIO_DIR, make_tiny_whisper
 
 import s2t_explain
+from helpers import AUDIO_DIR, make_tiny_whisper
 from s2t_explain.models.whisper_adapter import WhisperAdapter
 
 

@@ -45,4 +45,5 @@ def speechlike(seconds: float, rate: int = 16_000, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     t = np.arange(int(seconds * rate)) / rate
     envelope = 0.5 + 0.5 * np.sin(2 * np.pi * 3 * t)
-    return (0.3 * envelope * np.sin(2 * np.pi * 180 * t) + 0.02 * rng.standard_normal(t.size)).astype(np.float32)
+    tone = 0.3 * envelope * np.sin(2 * np.pi * 180 * t)
+    return (tone + 0.02 * rng.standard_normal(t.size)).astype(np.float32)

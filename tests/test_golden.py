@@ -4,9 +4,9 @@ import json
 
 import numpy as np
 import pytest
-from helpers import clip_path
 from scipy.stats import spearmanr
 
+from helpers import clip_path
 from s2t_explain import DecodingOptions, Explanation, explain_attention, load_model, transcribe
 from s2t_explain.cli.main import main
 

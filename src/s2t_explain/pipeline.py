@@ -57,8 +57,8 @@ def prepare(
             "per utterance; cut it into shorter clips (e.g. with sox or ffmpeg)"
         )
     features = model.features(samples)
-    if features.n_frames < 1:
-        raise AudioError(f"audio is too short ({seconds * 1000:.0f} ms); give at least 10 ms of speech")
+    if features.n_frames < 1 or not torch.isfinite(features.values).all():
+        raise AudioError(f"audio is too short ({seconds * 1000:.0f} ms) to compute features; give more speech")
     with torch.no_grad():
         states = model.encode(features.values[None])
     source = name or (str(audio) if not isinstance(audio, np.ndarray) else "array")

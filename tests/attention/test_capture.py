@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 import torch
-from helpers import speechlike
 
+from helpers import speechlike
 from s2t_explain.attention import cross_attention
 from s2t_explain.pipeline import prepare
 
@@ -65,7 +65,7 @@ def test_capture_restores_after_an_error(tiny_whisper, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(block.mlp, "forward", boom)
+    monkeypatch.setattr(block.mlp_out, "forward", boom)
     with pytest.raises(RuntimeError, match="boom"):
         tiny_whisper.decode(tokens, prepared.states, attention=True)
     assert all(not m.capture and m.last_weights is None for m in tiny_whisper.net.cross_attention_modules())

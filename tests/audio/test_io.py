@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from helpers import clip_path, speechlike
 from s2t_explain.audio import load_audio
 from s2t_explain.audio.io import resample
 from s2t_explain.errors import AudioError
-from helpers import clip_path, speechlike
 
 
 def test_resample_keeps_a_tone_and_length():

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
+from helpers import speechlike
 from s2t_explain.features import log_mel_spectrogram, mel_filters
 from s2t_explain.timebase import N_FRAMES
-from helpers import speechlike
 
 
 def test_filters_are_triangles_with_slaney_area():

@@ -271,6 +271,17 @@ def test_from_pretrained_local_folder(whisper_parts: tuple, tmp_path: Path, offl
         torch.testing.assert_close(adapter.model.state_dict()[name], param, atol=0, rtol=0)
 
 
+def test_from_pretrained_speech2text_folder_without_sdpa(
+    s2t: HFAdapter, tmp_path: Path, offline: None
+) -> None:
+    # Speech2Text refuses attn_implementation="sdpa"; loading falls back to the default (eager).
+    for part in (s2t.model, s2t.tokenizer, s2t.feature_extractor):
+        part.save_pretrained(tmp_path)
+    adapter = s2t_explain.load_model(str(tmp_path))
+    assert isinstance(adapter, HFAdapter) and adapter.model.config._attn_implementation == "eager"
+    assert adapter.prompt() == [2] and adapter.encoder_stride == 4
+
+
 def test_from_pretrained_unknown_hub_id_fails_fast(offline: None) -> None:
     start = time.perf_counter()
     with pytest.raises(ModelError, match="local model folder") as info:

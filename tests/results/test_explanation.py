@@ -2,8 +2,8 @@ import json
 
 import numpy as np
 import pytest
-from helpers import speechlike
 
+from helpers import speechlike
 from s2t_explain import Explanation, explain_attention
 from s2t_explain.errors import ResultError
 from s2t_explain.plots import AttentionHeatmap

@@ -91,7 +91,7 @@ def _beam(model: SpeechToTextModel, states: torch.Tensor, prompt: list[int], opt
                 break
     pool = finished or beams
 
-    def rank(item: tuple[list[int], float]) -> float:
+    def normalised(item: tuple[list[int], float]) -> float:
         return item[1] / (len(item[0]) ** options.length_penalty)
 
-    return max(pool, key=rank)[0]
+    return max(pool, key=normalised)[0]

@@ -68,12 +68,9 @@ def score(
 
 
 def resolve_language(model: SpeechToTextModel, states: torch.Tensor, options: DecodingOptions) -> str | None:
-    if not model.multilingual:
+    if not model.multilingual or options.language is not None:
         return options.language
-    if options.language is not None:
-        return options.language
-    detect = getattr(model, "detect_language", None)
-    return detect(states) if detect is not None else None
+    return model.detect_language(states)
 
 
 def make_transcript(

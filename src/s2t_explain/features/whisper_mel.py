@@ -33,7 +33,7 @@ class Features:
         return int(self.values.shape[0])
 
 
-def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
+def _hz_to_mel(hz: float | np.ndarray) -> np.ndarray:
     # Slaney scale: linear below 1 kHz (3 mel per 200 Hz), logarithmic above.
     f_sp, min_log_hz, min_log_mel = 200.0 / 3, 1000.0, 15.0
     logstep = np.log(6.4) / 27.0

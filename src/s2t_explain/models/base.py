@@ -72,7 +72,7 @@ class SpeechToTextModel(ABC):
         """Teacher-forced pass over ``tokens`` (B, I) given ``states`` (B or 1, S, D)."""
 
     @contextmanager
-    def decoder_session(self, states: torch.Tensor) -> Iterator["DecoderSession"]:
+    def decoder_session(self, states: torch.Tensor) -> Iterator[DecoderSession]:
         """Repeated decoder passes over the same encoder states (generation). Default: no cache."""
         yield DecoderSession(self, states)
 
@@ -105,17 +105,27 @@ class SpeechToTextModel(ABC):
         """Tokens not allowed as the first generated token (blank, end-of-text)."""
         return [self.eot]
 
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        """Tasks the model was trained for (multilingual Whisper: both; others: ASR only)."""
+        return TASKS if self.multilingual else ("transcribe",)
+
     def check_task(self, task: str, language: str | None) -> None:
         if task not in TASKS:
             raise OptionError(f"unknown task {task!r}; use one of: {', '.join(TASKS)}")
-        if task == "translate" and not self.multilingual:
+        if task not in self.tasks:
             raise OptionError(
-                f"{self.name} is English-only and cannot translate; use a multilingual model "
-                "such as whisper-base"
+                f"{self.name} is a single-task model ({', '.join(self.tasks)}) and cannot {task}; "
+                "use a multilingual model such as whisper-base"
             )
 
-    def to(self, device: str | torch.device | None = None, dtype: torch.dtype | None = None) -> "SpeechToTextModel":
-        raise NotImplementedError
+    def detect_language(self, states: torch.Tensor) -> str | None:
+        """Spoken language from encoder states (1, S, D); None where the model has no choice."""
+        return None
+
+    @abstractmethod
+    def to(self, device: str | torch.device | None = None, dtype: torch.dtype | None = None) -> SpeechToTextModel:
+        """Move to ``device`` / cast to ``dtype`` in place; returns self."""
 
 
 class DecoderSession:

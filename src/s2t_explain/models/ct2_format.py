@@ -143,7 +143,7 @@ def write_model_bin(
 
     out = [struct.pack("<I", 6), string(spec), struct.pack("<II", revision, len(variables))]
     for name, arr in variables.items():
-        arr = np.ascontiguousarray(arr)
+        arr = np.asarray(arr, order="C")  # keeps 0-d scalars 0-d (ascontiguousarray would not)
         out += [string(name), struct.pack("<B", arr.ndim), struct.pack(f"<{arr.ndim}I", *arr.shape)]
         out += [struct.pack("<BI", codes[arr.dtype.newbyteorder("<")], arr.nbytes), arr.tobytes()]
     out.append(struct.pack("<I", len(aliases or {})))

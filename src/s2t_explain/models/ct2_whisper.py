@@ -84,8 +84,8 @@ def _load_block(block: ResidualBlock, ct2: CT2Model, name: str, d: int) -> None:
         _load_norm(block.cross_attn_ln, ct2, f"{name}/attention/layer_norm")
         _load_attention(block.cross_attn, ct2, f"{name}/attention", cross=True, d=d)
     _load_norm(block.mlp_ln, ct2, f"{name}/ffn/layer_norm")
-    _load_linear(block.mlp[0], ct2, f"{name}/ffn/linear_0")
-    _load_linear(block.mlp[2], ct2, f"{name}/ffn/linear_1")
+    _load_linear(block.mlp_in, ct2, f"{name}/ffn/linear_0")
+    _load_linear(block.mlp_out, ct2, f"{name}/ffn/linear_1")
 
 
 def whisper_from_ct2(ct2: CT2Model) -> WhisperNet:
@@ -139,8 +139,8 @@ def whisper_to_ct2_variables(net: WhisperNet) -> tuple[dict[str, np.ndarray], di
             lin(f"{name}/attention/linear_1", b.cross_attn.key, b.cross_attn.value)
             lin(f"{name}/attention/linear_2", b.cross_attn.out)
         norm(f"{name}/ffn/layer_norm", b.mlp_ln)
-        lin(f"{name}/ffn/linear_0", b.mlp[0])
-        lin(f"{name}/ffn/linear_1", b.mlp[2])
+        lin(f"{name}/ffn/linear_0", b.mlp_in)
+        lin(f"{name}/ffn/linear_1", b.mlp_out)
 
     enc, dec = net.encoder, net.decoder
     for conv in ("conv1", "conv2"):
@@ -154,6 +154,10 @@ def whisper_to_ct2_variables(net: WhisperNet) -> tuple[dict[str, np.ndarray], di
     out["decoder/embeddings/weight"] = arr(dec.token_embedding.weight)
     out["decoder/position_encodings/encodings"] = arr(dec.positional_embedding)
     out["decoder/num_heads"] = np.array(net.dims.n_head, dtype=np.int32)
+    # Flags CTranslate2's Whisper decoder reads (without them it would run ReLU, not GELU).
+    for flag, value in (("activation", 3), ("pre_norm", 1), ("alibi", 0), ("scale_embeddings", 0),
+                        ("start_from_zero_embedding", 0)):
+        out[f"decoder/{flag}"] = np.array(value, dtype=np.int8)
     for i, b in enumerate(dec.blocks):
         block(f"decoder/layer_{i}", b)
     norm("decoder/layer_norm", dec.ln)

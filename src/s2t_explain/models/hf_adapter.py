@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..errors import ModelError, OptionError
+from ..errors import ModelError
 from ..features import Features, log_mel_spectrogram
 from ..timebase import CHUNK_SECONDS, FRAMES_PER_SECOND, SAMPLE_RATE, WHISPER_ENCODER_STRIDE
 from .base import DecoderOutput, SpeechToTextModel
@@ -224,24 +224,13 @@ class HFAdapter(SpeechToTextModel):
         if not isinstance(self.tok, WhisperTokenizer):
             # Single-task model: the language is fixed by training and cannot be chosen.
             return [int(self.config.decoder_start_token_id)]
-        tok = self.tok
-        if not self.multilingual:
-            if language not in (None, "en"):
-                raise OptionError(f"{self.name} is English-only; drop --language or use a multilingual model")
-            return [tok.sot, tok.no_timestamps]
-        task_id = tok.translate if task == "translate" else tok.transcribe
-        if task_id is None:
-            raise ModelError(f"{self.name}: tokenizer has no <|{task}|> token")
-        return [tok.sot, tok.language_token(language or "en"), task_id, tok.no_timestamps]
+        return self.tok.prompt(task, language, self.name)
 
-    def detect_language(self, states: torch.Tensor) -> str:
-        """Most likely language code from the first decoder step (multilingual Whisper)."""
+    def detect_language(self, states: torch.Tensor) -> str | None:
         if not self.multilingual or not isinstance(self.tok, WhisperTokenizer):
-            raise OptionError(f"{self.name} is not multilingual; it has no language to detect")
+            return None
         logits = self.decode(torch.tensor([[self.tok.sot]]), states[:1]).logits[0, -1]  # (V,)
-        codes = list(self.tok.language_ids)
-        ids = torch.tensor([self.tok.language_ids[c] for c in codes], device=logits.device)
-        return codes[int(logits[ids].argmax())]
+        return self.tok.language_from_logits(logits)
 
     def encode_text(self, text: str) -> list[int]:
         return self.tok.encode(text)

@@ -29,6 +29,18 @@ LOADERS: Registry[Loader] = Registry("model loader")
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
 
+def _read_config(folder: Path) -> dict | None:
+    """The folder's config.json as a dict; None if absent."""
+    path = folder / "config.json"
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ModelError(f"{path} is not valid JSON: {e}") from e
+    return data if isinstance(data, dict) else {}
+
+
 @LOADERS.register("bundled")
 def _load_bundled(spec: str) -> SpeechToTextModel | None:
     if spec not in BUNDLED:
@@ -43,7 +55,14 @@ def _load_bundled(spec: str) -> SpeechToTextModel | None:
 @LOADERS.register("ctranslate2")
 def _load_ct2(spec: str) -> SpeechToTextModel | None:
     folder = Path(spec)
-    if not folder.is_dir() or not (model_bin_parts(folder) or (folder / "vocabulary.txt").exists()):
+    if not folder.is_dir():
+        return None
+    config = _read_config(folder)
+    # CT2 folders hold model.bin (or parts), vocabulary.txt, or a config without HF's model_type.
+    looks_ct2 = model_bin_parts(folder) or (folder / "vocabulary.txt").exists() or (
+        config is not None and "model_type" not in config
+    )
+    if not looks_ct2:
         return None
     from .whisper_adapter import WhisperAdapter
 
@@ -54,8 +73,8 @@ def _load_ct2(spec: str) -> SpeechToTextModel | None:
 def _load_hf(spec: str) -> SpeechToTextModel | None:
     path = Path(spec)
     if path.is_dir():
-        config = path / "config.json"
-        if not config.is_file() or "model_type" not in json.loads(config.read_text() or "{}"):
+        config = _read_config(path)
+        if config is None or "model_type" not in config:
             return None
     elif path.exists() or spec.count("/") != 1 or spec.startswith((".", "/")):
         return None  # not a hub id of the form owner/name
@@ -90,12 +109,10 @@ def load_model(
     dtype: str | torch.dtype | None = None,
 ) -> SpeechToTextModel:
     """Load a model by spec (see module docs) on ``device`` in ``dtype`` (default float32)."""
-    if isinstance(spec, SpeechToTextModel):
-        model = spec
-    else:
-        model = None
+    model: SpeechToTextModel | None = spec if isinstance(spec, SpeechToTextModel) else None
+    if model is None:
         for name in LOADERS:
-            model = LOADERS.get(name)(spec)
+            model = LOADERS.get(name)(str(spec))
             if model is not None:
                 break
         if model is None:

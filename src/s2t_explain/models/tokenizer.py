@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import torch
+
 from ..errors import ModelError, OptionError
 
 # Whisper's language codes in token order (the first 99; later models add "yue").
@@ -42,7 +44,7 @@ class WhisperTokenizer:
         self.language_ids = {c: vocab[f"<|{c}|>"] for c in LANGUAGES if f"<|{c}|>" in vocab}
 
     @classmethod
-    def from_file(cls, path: Path, multilingual: bool) -> "WhisperTokenizer":
+    def from_file(cls, path: Path, multilingual: bool) -> WhisperTokenizer:
         from tokenizers import Tokenizer
 
         if not path.is_file():
@@ -68,6 +70,23 @@ class WhisperTokenizer:
 
     def is_special(self, token_id: int) -> bool:
         return token_id >= self.eot
+
+    def prompt(self, task: str, language: str | None, model_name: str) -> list[int]:
+        """Whisper's decoder prompt: [sot, language, task, notimestamps] ([sot, notimestamps] for .en)."""
+        if not self.multilingual:
+            if language not in (None, "en"):
+                raise OptionError(f"{model_name} is English-only; drop --language or use a multilingual model")
+            return [self.sot, self.no_timestamps]
+        task_id = self.translate if task == "translate" else self.transcribe
+        if task_id is None:
+            raise ModelError(f"{model_name}: tokenizer has no <|{task}|> token")
+        return [self.sot, self.language_token(language or "en"), task_id, self.no_timestamps]
+
+    def language_from_logits(self, logits: torch.Tensor) -> str:
+        """Most likely language code from first-step logits (V,) after <|startoftranscript|>."""
+        codes = list(self.language_ids)
+        ids = torch.tensor([self.language_ids[c] for c in codes], device=logits.device)
+        return codes[int(logits[ids].argmax())]
 
     def language_token(self, code: str) -> int:
         if not self.multilingual:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..errors import ModelError, OptionError
+from ..errors import ModelError
 from ..features import Features, log_mel_spectrogram
 from ..timebase import CHUNK_SECONDS, WHISPER_ENCODER_STRIDE
 from .base import DecoderOutput, DecoderSession, SpeechToTextModel
@@ -51,7 +51,7 @@ class WhisperAdapter(SpeechToTextModel):
     @classmethod
     def from_ct2_folder(
         cls, folder: Path, name: str | None = None, extra_parts: list[Path] | None = None
-    ) -> "WhisperAdapter":
+    ) -> WhisperAdapter:
         """Load a CTranslate2 / faster-whisper Whisper folder (model.bin or model.bin.partN)."""
         parts = model_bin_parts(folder) + list(extra_parts or [])
         if not parts:
@@ -75,7 +75,7 @@ class WhisperAdapter(SpeechToTextModel):
             suppress_ids_begin=config.get("suppress_ids_begin"),
         )
 
-    def to(self, device: str | torch.device | None = None, dtype: torch.dtype | None = None) -> "WhisperAdapter":
+    def to(self, device: str | torch.device | None = None, dtype: torch.dtype | None = None) -> WhisperAdapter:
         self.net.to(device=device, dtype=dtype)
         param = next(self.net.parameters())
         self.device, self.dtype = param.device, param.dtype
@@ -123,20 +123,13 @@ class WhisperAdapter(SpeechToTextModel):
 
     def prompt(self, task: str = "transcribe", language: str | None = None) -> list[int]:
         self.check_task(task, language)
-        if not self.multilingual:
-            if language not in (None, "en"):
-                raise OptionError(f"{self.name} is English-only; drop --language or use a multilingual model")
-            return [self.tok.sot, self.tok.no_timestamps]
-        lang = self.tok.language_token(language or "en")
-        task_id = self.tok.translate if task == "translate" else self.tok.transcribe
-        return [self.tok.sot, lang, int(task_id), self.tok.no_timestamps]  # type: ignore[arg-type]
+        return self.tok.prompt(task, language, self.name)
 
-    def detect_language(self, states: torch.Tensor) -> str:
-        """Most likely language code from the first decoder step (multilingual models)."""
-        logits = self.decode(torch.tensor([[self.tok.sot]]), states).logits[0, -1]
-        codes = list(self.tok.language_ids)
-        ids = torch.tensor([self.tok.language_ids[c] for c in codes])
-        return codes[int(logits[ids].argmax())]
+    def detect_language(self, states: torch.Tensor) -> str | None:
+        if not self.multilingual:
+            return None
+        logits = self.decode(torch.tensor([[self.tok.sot]]), states[:1]).logits[0, -1]  # (V,)
+        return self.tok.language_from_logits(logits)
 
     def encode_text(self, text: str) -> list[int]:
         return self.tok.encode(text)

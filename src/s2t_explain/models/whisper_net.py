@@ -86,7 +86,8 @@ class ResidualBlock(nn.Module):
         self.attn_ln = nn.LayerNorm(n_state)
         self.cross_attn = MultiHeadAttention(n_state, n_head) if cross else None
         self.cross_attn_ln = nn.LayerNorm(n_state) if cross else None
-        self.mlp = nn.Sequential(nn.Linear(n_state, 4 * n_state), nn.GELU(), nn.Linear(4 * n_state, n_state))
+        self.mlp_in = nn.Linear(n_state, 4 * n_state)
+        self.mlp_out = nn.Linear(4 * n_state, n_state)
         self.mlp_ln = nn.LayerNorm(n_state)
 
     def forward(
@@ -95,16 +96,19 @@ class ResidualBlock(nn.Module):
         x = x + self.attn(self.attn_ln(x), causal=self.cross_attn is not None)
         if self.cross_attn is not None and self.cross_attn_ln is not None:
             x = x + self.cross_attn(self.cross_attn_ln(x), source=source, kv=kv)
-        return x + self.mlp(self.mlp_ln(x))
+        return x + self.mlp_out(F.gelu(self.mlp_in(self.mlp_ln(x))))
 
 
 class AudioEncoder(nn.Module):
+    positional_embedding: Tensor  # (S, D) buffer
+    blocks: list[ResidualBlock]  # an nn.ModuleList at run time
+
     def __init__(self, dims: WhisperDims) -> None:
         super().__init__()
         self.conv1 = nn.Conv1d(dims.n_mels, dims.n_state, kernel_size=3, padding=1)
         self.conv2 = nn.Conv1d(dims.n_state, dims.n_state, kernel_size=3, stride=2, padding=1)
         self.register_buffer("positional_embedding", torch.zeros(dims.n_audio_ctx, dims.n_state))
-        self.blocks = nn.ModuleList(
+        self.blocks = nn.ModuleList(  # type: ignore[assignment]
             ResidualBlock(dims.n_state, dims.n_head, cross=False) for _ in range(dims.n_audio_layer)
         )
         self.ln_post = nn.LayerNorm(dims.n_state)
@@ -119,11 +123,14 @@ class AudioEncoder(nn.Module):
 
 
 class TextDecoder(nn.Module):
+    positional_embedding: Tensor  # (text context, D) buffer
+    blocks: list[ResidualBlock]  # an nn.ModuleList at run time
+
     def __init__(self, dims: WhisperDims) -> None:
         super().__init__()
         self.token_embedding = nn.Embedding(dims.n_vocab, dims.n_state)
         self.register_buffer("positional_embedding", torch.zeros(dims.n_text_ctx, dims.n_state))
-        self.blocks = nn.ModuleList(
+        self.blocks = nn.ModuleList(  # type: ignore[assignment]
             ResidualBlock(dims.n_state, dims.n_head, cross=True) for _ in range(dims.n_text_layer)
         )
         self.ln = nn.LayerNorm(dims.n_state)

@@ -22,7 +22,7 @@ class AttentionHeatmap:
     title: str = ""
 
     @classmethod
-    def from_result(cls, result: "Explanation", heads: str | list = "alignment") -> "AttentionHeatmap":
+    def from_result(cls, result: Explanation, heads: str | list = "alignment") -> AttentionHeatmap:
         keep = ~result.transcript.special
         values = result.aggregate(heads, text_only=True)
         labels = [l for l, k in zip(result.transcript.labels, keep) if k]

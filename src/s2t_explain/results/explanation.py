@@ -70,7 +70,7 @@ class Explanation:
     def save(self, path: str | Path) -> Path:
         """Write the one-file result (see module docs) atomically; returns the path."""
         path = Path(path)
-        arrays = {
+        arrays: dict[str, np.ndarray] = {
             "meta": np.array(json.dumps(self.meta(), ensure_ascii=False)),
             "token_ids": np.asarray(self.transcript.ids, dtype=np.int64),
             "logprobs": self.transcript.logprobs.astype(np.float32),
@@ -78,11 +78,11 @@ class Explanation:
             "cross_attention": self.cross_attention.astype(np.float32),
             "frame_times": self.frame_times,
         }
-        atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
+        atomic_write(path, lambda f: np.savez_compressed(f, **arrays))  # type: ignore[arg-type]
         return path
 
     @classmethod
-    def load(cls, path: str | Path) -> "Explanation":
+    def load(cls, path: str | Path) -> Explanation:
         path = Path(path)
         if not path.is_file():
             raise ResultError(f"result file not found: {path}")
