@@ -63,3 +63,16 @@ def test_whisper_base_italian_transcribe_and_translate():
     assert "afternoon" in en.text.lower()
     detected = transcribe(base, clip_path("it_1"))
     assert detected.language == "it"
+
+
+def test_cli_transcribe_json_with_top_alternatives(capsys, clips):
+    assert main(["transcribe", str(clip_path("en_3")), "--json", "--top", "3", "-q"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["text"] == clips["en_3"]["text"] and data["language"] == "en"
+    for token in data["tokens"]:
+        logprobs = [alt["logprob"] for alt in token["top"]]
+        assert len(logprobs) == 3 and logprobs == sorted(logprobs, reverse=True)
+        assert logprobs[0] >= token["logprob"] - 1e-6
+    # greedy decoding picks the top allowed token: for text tokens it is the overall top one here
+    text_tokens = [t for t in data["tokens"] if not t["special"]]
+    assert all(t["top"][0]["id"] == t["id"] for t in text_tokens)

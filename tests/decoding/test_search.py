@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import speechlike
+from helpers import make_tiny_whisper, speechlike
+from s2t_explain import explain_attention, transcribe
 from s2t_explain.decoding import DecodingOptions, generate, make_transcript, score
 from s2t_explain.errors import OptionError
 from s2t_explain.pipeline import prepare
@@ -76,3 +77,22 @@ def test_english_only_model_rejects_translate_and_other_languages(tiny_whisper):
         tiny_whisper.prompt("translate")
     with pytest.raises(OptionError, match="English-only"):
         tiny_whisper.prompt("transcribe", "it")
+
+
+def test_empty_hypothesis_does_not_crash(monkeypatch):
+    """A model that ends at once gives an empty transcript; explaining it is a clear error."""
+    model = make_tiny_whisper(seed=1)
+    original = model.net.decoder.forward
+
+    def eager_to_end(*args, **kwargs):
+        logits = original(*args, **kwargs).clone()
+        logits[..., model.eot] = 1e4
+        return logits
+
+    monkeypatch.setattr(model.net.decoder, "forward", eager_to_end)
+    audio = speechlike(1.0)
+    options = DecodingOptions(suppress_blank=False)
+    empty = transcribe(model, audio, options)
+    assert empty.text == "" and empty.n_text_tokens == 0 and empty.ids[-1] == model.eot
+    with pytest.raises(OptionError, match="empty transcript"):
+        explain_attention(model, audio, options)

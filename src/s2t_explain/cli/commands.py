@@ -38,6 +38,8 @@ def _options(args: argparse.Namespace) -> DecodingOptions:
 def _load(args: argparse.Namespace, status: Status) -> tuple[SpeechToTextModel, DecodingOptions, Prepared]:
     """Check options and read the audio first (cheap failures), then load the model and encode."""
     options = _options(args)
+    if getattr(args, "top", 0) < 0:
+        raise OptionError("--top must be >= 0")
     with status.step("reading audio"):
         samples = load_audio(args.audio)
     with status.step(f"loading {args.model}"):
@@ -53,6 +55,8 @@ def add_transcribe(sub: argparse._SubParsersAction) -> None:
     p.add_argument("audio", help="audio file (WAV, FLAC, OGG, MP3)")
     _model_args(p)
     p.add_argument("--json", action="store_true", help="print tokens and log-probs as JSON")
+    p.add_argument("--top", type=int, default=0, metavar="K",
+                   help="with --json: the K most likely next tokens at every step (full distributions)")
     p.set_defaults(run=run_transcribe)
 
 
@@ -60,10 +64,17 @@ def run_transcribe(args: argparse.Namespace) -> int:
     status = Status(args.quiet)
     model, options, prepared = _load(args, status)
     with status.step("decoding" if args.text is None else "scoring forced text"):
-        result = transcribe(model, prepared, options, text=args.text)
+        result = transcribe(model, prepared, options, text=args.text, distributions=args.top > 0)
     if result.n_text_tokens == 0:
         status.say("warning: the model produced an empty transcript for this audio")
-    print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) if args.json else result.text)
+    if not args.json:
+        print(result.text)
+    else:
+        data = result.to_dict()
+        if args.top > 0:
+            for token, alternatives in zip(data["tokens"], result.top_alternatives(args.top)):
+                token["top"] = [{"id": i, "text": model.token_text(i), "logprob": lp} for i, lp in alternatives]
+        print(json.dumps(data, indent=2, ensure_ascii=False))
     status.done()
     return 0
 

@@ -41,6 +41,13 @@ class Transcript:
     def n_text_tokens(self) -> int:
         return int((~self.special).sum())
 
+    def top_alternatives(self, k: int) -> list[list[tuple[int, float]]]:
+        """For each predicted token, the k most likely (id, log-prob) pairs; needs ``distributions``."""
+        if self.distributions is None:
+            raise ValueError("this transcript was made without distributions=True")
+        top = np.argsort(-self.distributions, axis=1)[:, :k]  # (I, k)
+        return [[(int(t), float(row[t])) for t in ids] for ids, row in zip(top, self.distributions)]
+
     def to_dict(self) -> dict:
         return {
             "text": self.text,
@@ -68,7 +75,7 @@ def score(
 
 
 def resolve_language(model: SpeechToTextModel, states: torch.Tensor, options: DecodingOptions) -> str | None:
-    if not model.multilingual or options.language is not None:
+    if options.language is not None:
         return options.language
     return model.detect_language(states)
 

@@ -15,6 +15,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -24,6 +25,17 @@ from ..features import Features
 from ..timebase import FRAMES_PER_SECOND, SAMPLE_RATE, n_encoder_frames
 
 TASKS = ("transcribe", "translate")
+
+
+class Tokens(Protocol):
+    """What adapters need from a tokenizer (``WhisperTokenizer`` and the HF wrapper provide it)."""
+
+    eot: int
+
+    def encode(self, text: str) -> list[int]: ...
+    def decode(self, ids: list[int]) -> str: ...
+    def token_text(self, token_id: int) -> str: ...
+    def is_special(self, token_id: int) -> bool: ...
 
 
 @dataclass
@@ -77,25 +89,27 @@ class SpeechToTextModel(ABC):
         yield DecoderSession(self, states)
 
     # --- tokens ----------------------------------------------------------------------------
+    tok: Tokens  # set by each adapter
+
     @property
-    @abstractmethod
-    def eot(self) -> int: ...
+    def eot(self) -> int:
+        return self.tok.eot
 
     @abstractmethod
     def prompt(self, task: str = "transcribe", language: str | None = None) -> list[int]:
         """Decoder prompt (start, language, task, no-timestamps tokens) for a task."""
 
-    @abstractmethod
-    def encode_text(self, text: str) -> list[int]: ...
+    def encode_text(self, text: str) -> list[int]:
+        return self.tok.encode(text)
 
-    @abstractmethod
-    def decode_text(self, ids: list[int]) -> str: ...
+    def decode_text(self, ids: list[int]) -> str:
+        return self.tok.decode(ids)
 
-    @abstractmethod
-    def token_text(self, token_id: int) -> str: ...
+    def token_text(self, token_id: int) -> str:
+        return self.tok.token_text(token_id)
 
-    @abstractmethod
-    def is_special(self, token_id: int) -> bool: ...
+    def is_special(self, token_id: int) -> bool:
+        return self.tok.is_special(token_id)
 
     def suppressed_tokens(self) -> list[int]:
         """Tokens never generated (besides special tokens other than end-of-text)."""
@@ -120,8 +134,18 @@ class SpeechToTextModel(ABC):
             )
 
     def detect_language(self, states: torch.Tensor) -> str | None:
-        """Spoken language from encoder states (1, S, D); None where the model has no choice."""
-        return None
+        """Spoken language from encoder states (1, S, D); None where the model has no choice.
+
+        Whisper's recipe: the most likely language token after <|startoftranscript|>.
+        """
+        from .tokenizer import WhisperTokenizer
+
+        if not isinstance(self.tok, WhisperTokenizer):
+            return None
+        if not self.multilingual:
+            return "en"
+        logits = self.decode(torch.tensor([[self.tok.sot]]), states[:1]).logits[0, -1]  # (V,)
+        return self.tok.language_from_logits(logits)
 
     @abstractmethod
     def to(self, device: str | torch.device | None = None, dtype: torch.dtype | None = None) -> SpeechToTextModel:

@@ -215,31 +215,12 @@ class HFAdapter(SpeechToTextModel):
         return DecoderOutput(out.logits, torch.stack(out.cross_attentions, dim=1))  # (B, L, H, I, S)
 
     # --- tokens ----------------------------------------------------------------------------
-    @property
-    def eot(self) -> int:
-        return self.tok.eot
-
     def prompt(self, task: str = "transcribe", language: str | None = None) -> list[int]:
         self.check_task(task, language)
         if not isinstance(self.tok, WhisperTokenizer):
             # Single-task model: the language is fixed by training and cannot be chosen.
             return [int(self.config.decoder_start_token_id)]
         return self.tok.prompt(task, language, self.name)
-
-    def detect_language(self, states: torch.Tensor) -> str | None:
-        if not self.multilingual or not isinstance(self.tok, WhisperTokenizer):
-            return None
-        logits = self.decode(torch.tensor([[self.tok.sot]]), states[:1]).logits[0, -1]  # (V,)
-        return self.tok.language_from_logits(logits)
-
-    def encode_text(self, text: str) -> list[int]:
-        return self.tok.encode(text)
-
-    def decode_text(self, ids: list[int]) -> str:
-        return self.tok.decode(ids)
-
-    def token_text(self, token_id: int) -> str:
-        return self.tok.token_text(token_id)
 
     def is_special(self, token_id: int) -> bool:
         return self.tok.is_special(token_id) or token_id in self._special_ids

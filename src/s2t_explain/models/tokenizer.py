@@ -64,6 +64,8 @@ class WhisperTokenizer:
 
     def token_text(self, token_id: int) -> str:
         """Readable label of one token (special tokens keep their ``<|...|>`` form)."""
+        if token_id > self.no_timestamps:  # timestamps: <|0.00|> ... <|30.00|> in 20 ms steps
+            return f"<|{(token_id - self.no_timestamps - 1) * 0.02:.2f}|>"
         if token_id >= self.eot:
             return str(self._tok.id_to_token(token_id) or f"<|{token_id}|>")  # type: ignore[attr-defined]
         return str(self._tok.decode([token_id]))  # type: ignore[attr-defined]

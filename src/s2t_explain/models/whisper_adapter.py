@@ -25,6 +25,7 @@ MULTILINGUAL_VOCAB = 51865  # Whisper's English-only models have 51864 tokens, m
 class WhisperAdapter(SpeechToTextModel):
     encoder_stride = WHISPER_ENCODER_STRIDE
     max_seconds = float(CHUNK_SECONDS)
+    tok: WhisperTokenizer
 
     def __init__(
         self,
@@ -117,31 +118,9 @@ class WhisperAdapter(SpeechToTextModel):
         yield _CachedSession(self, states)
 
     # --- tokens ----------------------------------------------------------------------------
-    @property
-    def eot(self) -> int:
-        return self.tok.eot
-
     def prompt(self, task: str = "transcribe", language: str | None = None) -> list[int]:
         self.check_task(task, language)
         return self.tok.prompt(task, language, self.name)
-
-    def detect_language(self, states: torch.Tensor) -> str | None:
-        if not self.multilingual:
-            return None
-        logits = self.decode(torch.tensor([[self.tok.sot]]), states[:1]).logits[0, -1]  # (V,)
-        return self.tok.language_from_logits(logits)
-
-    def encode_text(self, text: str) -> list[int]:
-        return self.tok.encode(text)
-
-    def decode_text(self, ids: list[int]) -> str:
-        return self.tok.decode(ids)
-
-    def token_text(self, token_id: int) -> str:
-        return self.tok.token_text(token_id)
-
-    def is_special(self, token_id: int) -> bool:
-        return self.tok.is_special(token_id)
 
     def suppressed_tokens(self) -> list[int]:
         return self._suppress
