@@ -47,3 +47,81 @@ def speechlike(seconds: float, rate: int = 16_000, seed: int = 0) -> np.ndarray:
     envelope = 0.5 + 0.5 * np.sin(2 * np.pi * 3 * t)
     tone = 0.3 * envelope * np.sin(2 * np.pi * 180 * t)
     return (tone + 0.02 * rng.standard_normal(t.size)).astype(np.float32)
+
+
+class ToyTokens:
+    """Three-token vocabulary: 0 = end-of-text, 1 = start, 2 = 'word'."""
+
+    eot = 0
+
+    def encode(self, text: str) -> list[int]:
+        return [2 for _ in text.split()]
+
+    def decode(self, ids: list[int]) -> str:
+        return " ".join("word" for i in ids if i == 2)
+
+    def token_text(self, token_id: int) -> str:
+        return ["<eot>", "<start>", " word"][token_id]
+
+    def is_special(self, token_id: int) -> bool:
+        return token_id != 2
+
+
+class ToyModel(s2t_explain.SpeechToTextModel):
+    """Hand-checkable model: the output depends only on a known region.
+
+    Features are given directly (F, N). The "encoder" averages pairs of frames (stride 2), so
+    states (B, S, F) with S = N / 2. Every token's logits are ``z * [1, -1, 0.5]`` where z is the
+    mean of the states over ``frames`` (encoder frames) and ``bins``: nothing else matters.
+    """
+
+    name = "toy"
+    encoder_stride = 2
+    max_seconds = None
+    n_layers = 1
+    n_heads = 1
+    multilingual = False
+    alignment_heads = None
+
+    def __init__(self, frames: slice, bins: slice, n_bins: int = 8, n_inputs: int = 200) -> None:
+        self.frames, self.bins, self.n_bins, self.n_inputs = frames, bins, n_bins, n_inputs
+        self.tok = ToyTokens()
+        self.device, self.dtype = torch.device("cpu"), torch.float32
+        self.direction = torch.tensor([1.0, -1.0, 0.5])
+
+    def features(self, audio: np.ndarray):  # type: ignore[no-untyped-def]
+        raise NotImplementedError("the toy model takes features directly")
+
+    def encode(self, features: torch.Tensor) -> torch.Tensor:
+        b, f, n = features.shape
+        return features.reshape(b, f, n // 2, 2).mean(-1).transpose(1, 2)  # (B, S, F)
+
+    def z(self, states: torch.Tensor) -> torch.Tensor:
+        return states[:, self.frames, self.bins].mean(dim=(1, 2))  # (B,)
+
+    def decode(self, tokens, states, attention=False, token_mask=None):  # type: ignore[no-untyped-def]
+        from s2t_explain.models.base import DecoderOutput
+
+        z = self.z(states).expand(tokens.shape[0])  # (B,)
+        logits = z[:, None, None] * self.direction[None, None, :]  # (B, 1, V)
+        logits = logits.expand(tokens.shape[0], tokens.shape[1], 3).clone()  # (B, I, V)
+        att = None
+        if attention:
+            att = torch.full((tokens.shape[0], 1, 1, tokens.shape[1], states.shape[1]), 1.0 / states.shape[1])
+        return DecoderOutput(logits, att)
+
+    def prompt(self, task: str = "transcribe", language: str | None = None) -> list[int]:
+        return [1]
+
+    def to(self, device=None, dtype=None):  # type: ignore[no-untyped-def]
+        return self
+
+
+def toy_spectrogram(frames: slice, bins: slice, n_bins: int = 8, n_inputs: int = 200, n_speech: int = 120,
+                    seed: int = 0) -> torch.Tensor:
+    """(F, N) features: low noise everywhere, a bright block on the given input frames and bins."""
+    rng = np.random.default_rng(seed)
+    x = 0.05 * rng.standard_normal((n_bins, n_inputs))
+    x[bins, frames] += 1.0
+    x[:, n_speech:] = -1.0  # "padding" floor after the speech frames
+    return torch.from_numpy(x.astype(np.float32))

@@ -22,6 +22,9 @@ from .errors import AudioError, OptionError
 from .features import Features
 from .models.base import SpeechToTextModel
 from .results.explanation import Explanation
+from .saliency.engine import MapRun
+from .saliency.explain import SaliencyJob, saliency_meta
+from .saliency.options import SaliencyOptions, preset
 from .timebase import SAMPLE_RATE, frame_times
 
 
@@ -111,3 +114,39 @@ def explain_attention(
         alignment_heads=model.alignment_heads,
         timings=timings,
     )
+
+
+def explain(
+    model: SpeechToTextModel,
+    audio: str | Path | np.ndarray | Prepared,
+    options: SaliencyOptions | str = "fast",
+    decoding: DecodingOptions = DecodingOptions(),
+    text: str | None = None,
+    progress: bool = True,
+) -> Explanation:
+    """Transcript, cross-attention (L, H, I, T'), SM_X (I, T, F), SM_H (I, T') and run metadata.
+
+    ``options`` is a :class:`SaliencyOptions` or a preset name (``fast``, ``paper``).
+    """
+    opts = preset(options) if isinstance(options, str) else options
+    prepared = audio if isinstance(audio, Prepared) else prepare(model, audio)
+    result = explain_attention(model, prepared, decoding, text=text)
+    job = SaliencyJob(model, prepared.features.values, prepared.features.n_frames, prepared.states,
+                      result.transcript, opts, progress=progress)
+    runs: dict[str, MapRun | None] = {}
+    if opts.input is not None:
+        input_run, token_run = job.input_saliency()
+        runs["input"], runs["tokens"] = input_run, token_run
+        result.input_saliency = input_run.values.astype(np.float32)
+        if token_run is not None:
+            result.token_saliency = token_run.values.astype(np.float32)
+    if opts.encoder is not None:
+        encoder_run = job.encoder_saliency()
+        runs["encoder"] = encoder_run
+        result.encoder_saliency = encoder_run.values.astype(np.float32)
+    result.features = prepared.features.values[:, : prepared.features.n_frames].float().cpu().numpy()
+    result.saliency = saliency_meta(opts, runs, model)
+    for name, run in runs.items():
+        if run is not None:
+            result.timings[f"{name}_saliency"] = run.seconds
+    return result

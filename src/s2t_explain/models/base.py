@@ -79,9 +79,20 @@ class SpeechToTextModel(ABC):
     # --- decoder ---------------------------------------------------------------------------
     @abstractmethod
     def decode(
-        self, tokens: torch.Tensor, states: torch.Tensor, attention: bool = False
+        self,
+        tokens: torch.Tensor,
+        states: torch.Tensor,
+        attention: bool = False,
+        token_mask: torch.Tensor | None = None,
     ) -> DecoderOutput:
-        """Teacher-forced pass over ``tokens`` (B, I) given ``states`` (B or 1, S, D)."""
+        """Teacher-forced pass over ``tokens`` (B, I) given ``states`` (B or 1, S, D).
+
+        ``token_mask`` (B, I) bool zeroes those input tokens' embeddings (previous-token saliency).
+        """
+
+    def masked_state_decoder(self, states: torch.Tensor, baseline: torch.Tensor) -> MaskedStateDecoder:
+        """Decoder passes in which chosen encoder frames of ``states`` are replaced by ``baseline``."""
+        return MaskedStateDecoder(self, states, baseline)
 
     @contextmanager
     def decoder_session(self, states: torch.Tensor) -> Iterator[DecoderSession]:
@@ -161,3 +172,15 @@ class DecoderSession:
     def logits(self, tokens: torch.Tensor) -> torch.Tensor:
         """(B, I) -> (B, I, V)."""
         return self.model.decode(tokens, self.states).logits
+
+
+class MaskedStateDecoder:
+    """Generic path: blend states per mask, then a full decoder pass. Adapters may do better."""
+
+    def __init__(self, model: SpeechToTextModel, states: torch.Tensor, baseline: torch.Tensor) -> None:
+        self.model, self.states, self.baseline = model, states, baseline  # (1, S, D) each
+
+    def logits(self, tokens: torch.Tensor, frame_mask: torch.Tensor) -> torch.Tensor:
+        """tokens (B, I), frame_mask (B, S) bool (True = replaced) -> (B, I, V)."""
+        blended = torch.where(frame_mask[..., None], self.baseline, self.states)
+        return self.model.decode(tokens, blended).logits

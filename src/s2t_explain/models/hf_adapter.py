@@ -192,7 +192,13 @@ class HFAdapter(SpeechToTextModel):
             # modules that fall back to eager by themselves when asked for weights.
             self.model.config._attn_implementation = implementation
 
-    def decode(self, tokens: torch.Tensor, states: torch.Tensor, attention: bool = False) -> DecoderOutput:
+    def decode(
+        self,
+        tokens: torch.Tensor,
+        states: torch.Tensor,
+        attention: bool = False,
+        token_mask: torch.Tensor | None = None,
+    ) -> DecoderOutput:
         from transformers.modeling_outputs import BaseModelOutput
 
         tokens = tokens.to(self.device)
@@ -200,10 +206,13 @@ class HFAdapter(SpeechToTextModel):
         if states.shape[0] != tokens.shape[0]:
             # (B, S, D): transformers would fold a size-1 states batch into the sequence axis
             states = states.expand(tokens.shape[0], -1, -1)
+        inputs: dict[str, torch.Tensor] = {"decoder_input_ids": tokens}
+        if token_mask is not None:
+            inputs = {"decoder_inputs_embeds": self._masked_embeddings(tokens, token_mask.to(self.device))}
         with self._weight_returning_attention() if attention else nullcontext():
             out = self.model(
                 encoder_outputs=BaseModelOutput(last_hidden_state=states),
-                decoder_input_ids=tokens,
+                **inputs,
                 use_cache=False,
                 output_attentions=attention,
                 return_dict=True,
@@ -213,6 +222,12 @@ class HFAdapter(SpeechToTextModel):
         if not out.cross_attentions or any(a is None for a in out.cross_attentions):
             raise RuntimeError(f"{self.name}: transformers returned no cross-attention weights")
         return DecoderOutput(out.logits, torch.stack(out.cross_attentions, dim=1))  # (B, L, H, I, S)
+
+    def _masked_embeddings(self, tokens: torch.Tensor, token_mask: torch.Tensor) -> torch.Tensor:
+        """Token embeddings (B, I, D) as the decoder computes them, zeroed where ``token_mask``."""
+        decoder = self.model.get_decoder()
+        embedded = decoder.embed_tokens(tokens) * getattr(decoder, "embed_scale", 1.0)
+        return embedded.masked_fill(token_mask[..., None], 0.0)
 
     # --- tokens ----------------------------------------------------------------------------
     def prompt(self, task: str = "transcribe", language: str | None = None) -> list[int]:

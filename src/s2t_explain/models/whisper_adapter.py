@@ -13,7 +13,7 @@ import torch
 from ..errors import ModelError
 from ..features import Features, log_mel_spectrogram
 from ..timebase import CHUNK_SECONDS, WHISPER_ENCODER_STRIDE
-from .base import DecoderOutput, DecoderSession, SpeechToTextModel
+from .base import DecoderOutput, DecoderSession, MaskedStateDecoder, SpeechToTextModel
 from .ct2_format import model_bin_parts, read_model_bin
 from .ct2_whisper import whisper_from_ct2
 from .tokenizer import WhisperTokenizer
@@ -103,15 +103,24 @@ class WhisperAdapter(SpeechToTextModel):
                 m.capture = False
                 m.last_weights = None
 
-    def decode(self, tokens: torch.Tensor, states: torch.Tensor, attention: bool = False) -> DecoderOutput:
+    def decode(
+        self,
+        tokens: torch.Tensor,
+        states: torch.Tensor,
+        attention: bool = False,
+        token_mask: torch.Tensor | None = None,
+    ) -> DecoderOutput:
         tokens = tokens.to(self.device)
         if not attention:
-            return DecoderOutput(self.net.decoder(tokens, states))
+            return DecoderOutput(self.net.decoder(tokens, states, token_mask=token_mask))
         with self.capturing():
-            logits = self.net.decoder(tokens, states)
+            logits = self.net.decoder(tokens, states, token_mask=token_mask)
             weights = [m.last_weights for m in self.net.cross_attention_modules()]
             stacked = torch.stack([w for w in weights if w is not None], dim=1)  # (B, L, H, I, S)
         return DecoderOutput(logits, stacked)
+
+    def masked_state_decoder(self, states: torch.Tensor, baseline: torch.Tensor) -> MaskedStateDecoder:
+        return _BlendedKV(self, states, baseline)
 
     @contextmanager
     def decoder_session(self, states: torch.Tensor) -> Iterator[DecoderSession]:
@@ -127,6 +136,26 @@ class WhisperAdapter(SpeechToTextModel):
 
     def suppressed_at_begin(self) -> list[int]:
         return self._suppress_begin
+
+
+class _BlendedKV(MaskedStateDecoder):
+    """Cross-attention keys/values are per-frame linear maps of the states, so for a frame mask
+    they are a blend of the keys/values of the states and of the baseline: no projection per mask."""
+
+    def __init__(self, model: WhisperAdapter, states: torch.Tensor, baseline: torch.Tensor) -> None:
+        super().__init__(model, states, baseline)
+        self.net = model.net
+        with torch.no_grad():
+            self.kv_states = self.net.decoder.cross_kv(states)  # L x ((1, H, S, D/H), same)
+            self.kv_base = self.net.decoder.cross_kv(baseline)
+
+    def logits(self, tokens: torch.Tensor, frame_mask: torch.Tensor) -> torch.Tensor:
+        m = frame_mask[:, None, :, None]  # (B, 1, S, 1)
+        kv = [
+            (torch.where(m, kb, ks), torch.where(m, vb, vs))
+            for (ks, vs), (kb, vb) in zip(self.kv_states, self.kv_base)
+        ]
+        return self.net.decoder(tokens, kv=kv)
 
 
 class _CachedSession(DecoderSession):

@@ -144,15 +144,17 @@ class TextDecoder(nn.Module):
         tokens: Tensor,  # (B, I) token ids
         states: Tensor | None = None,  # (B or 1, S, D) encoder output
         kv: list[tuple[Tensor, Tensor]] | None = None,  # from cross_kv(states)
+        token_mask: Tensor | None = None,  # (B, I) bool: zero these tokens' embeddings
     ) -> Tensor:
         """Next-token logits, shape (B, I, V)."""
         if kv is None:
             if states is None:
                 raise ValueError("pass encoder states or their precomputed cross_kv")
             kv = self.cross_kv(states)
-        x = self.token_embedding(tokens) + self.positional_embedding[: tokens.shape[1]].to(
-            self.token_embedding.weight.dtype
-        )
+        embedded = self.token_embedding(tokens)  # (B, I, D)
+        if token_mask is not None:
+            embedded = embedded.masked_fill(token_mask[..., None], 0.0)
+        x = embedded + self.positional_embedding[: tokens.shape[1]].to(embedded.dtype)
         for block, layer_kv in zip(self.blocks, kv):
             x = block(x, kv=layer_kv)
         x = self.ln(x)

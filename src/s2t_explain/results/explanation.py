@@ -6,7 +6,12 @@ File format (``.npz``, one file per utterance, written atomically), format versi
 - ``token_ids`` (I+1,) int64: the full decoder sequence ``ids`` (prompt + text + end-of-text);
 - ``logprobs`` (I,) float32, ``special`` (I,) bool: per predicted token ids[1:];
 - ``cross_attention`` (L, H, I, T') float32: cropped to the T' speech encoder frames;
-- ``frame_times`` (T',) float64: start time (s) of each encoder frame.
+- ``frame_times`` (T',) float64: start time (s) of each encoder frame;
+optional (present when computed):
+- ``features`` (F, T) float32: the model's input features over the speech frames (for plots);
+- ``input_saliency`` (I, T, F) float32: SM_X; ``encoder_saliency`` (I, T') float32: SM_H;
+- ``token_saliency`` (I, I) float32: previous-token saliency (lower-triangular);
+the run's options, masks used and reliabilities are in ``meta["saliency"]``.
 Arrays load with plain ``numpy.load``; the JSON is readable without this package.
 """
 
@@ -15,7 +20,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -38,6 +43,13 @@ class Explanation:
     duration: float  # seconds of audio
     alignment_heads: HeadSet | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    features: np.ndarray | None = None  # (F, T)
+    input_saliency: np.ndarray | None = None  # (I, T, F) SM_X
+    encoder_saliency: np.ndarray | None = None  # (I, T') SM_H
+    token_saliency: np.ndarray | None = None  # (I, I)
+    saliency: dict[str, Any] = field(default_factory=dict)  # options, masks used, reliability
+
+    OPTIONAL_ARRAYS: ClassVar[tuple[str, ...]] = ("features", "input_saliency", "encoder_saliency", "token_saliency")
 
     @property
     def shape(self) -> tuple[int, int, int, int]:
@@ -65,6 +77,7 @@ class Explanation:
             "alignment_heads": self.alignment_heads,
             "transcript": self.transcript.to_dict(),
             "timings_s": self.timings,
+            "saliency": self.saliency,
         }
 
     def save(self, path: str | Path) -> Path:
@@ -78,6 +91,10 @@ class Explanation:
             "cross_attention": self.cross_attention.astype(np.float32),
             "frame_times": self.frame_times,
         }
+        for name in self.OPTIONAL_ARRAYS:
+            value = getattr(self, name)
+            if value is not None:
+                arrays[name] = np.asarray(value, dtype=np.float32)
         atomic_write(path, lambda f: np.savez_compressed(f, **arrays))  # type: ignore[arg-type]
         return path
 
@@ -117,7 +134,19 @@ class Explanation:
             duration=meta["duration_s"],
             alignment_heads=[(int(l), int(h)) for l, h in heads] if heads else None,
             timings=meta.get("timings_s", {}),
+            saliency=meta.get("saliency", {}),
+            **{name: data.get(name) for name in cls.OPTIONAL_ARRAYS},
         )
+
+    def reliability_report(self) -> str:
+        """One line per saliency map: masks used and split-half reliability (noise warning below 0.5)."""
+        lines = []
+        for name, run in self.saliency.get("maps", {}).items():
+            r, rp = run["reliability"], run.get("reliability_pooled")
+            pooled = f", pooled to encoder frames {rp:.2f}" if rp is not None else ""
+            warn = "  (LOW: mostly noise; use more masks)" if r < 0.5 else ""
+            lines.append(f"{name}: {run['n_masks']} masks, split-half reliability {r:.2f}{pooled}{warn}")
+        return "\n".join(lines)
 
     def plot(self, heads: str | list = "alignment", ax: Any = None) -> Any:
         """Heatmap of aggregated cross-attention (tokens x time); returns the matplotlib Axes."""

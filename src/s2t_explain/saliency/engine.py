@@ -1,0 +1,130 @@
+"""The perturbation engine shared by every saliency family.
+
+Masks are evaluated in batches (``batch_size`` perturbations per forward pass, one teacher-forced
+pass per mask for all I tokens); scores are accumulated online per group and half; every
+``check_every`` batches the split-half reliability is computed, and the run stops early once it
+reaches ``target_reliability``. Results do not depend on the batch size (masks are drawn per
+fixed-size chunk) and are reproducible from the seed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .accumulate import Accumulator
+from .estimators import ESTIMATORS
+from .masks import MaskFamily
+from .reliability import split_half
+
+# mask indices -> scores (B, I)
+Evaluate = Callable[[list[int]], np.ndarray]
+
+
+@dataclass
+class MapRun:
+    """One saliency map and how it was obtained."""
+
+    values: np.ndarray  # (I, *elements) estimate from all masks
+    n_masks: int
+    reliability: float  # split-half (Spearman-Brown), per-token normalised, selected rows
+    reliability_pooled: float | None  # the same after pooling to encoder frames (input maps)
+    curve: list[tuple[int, float]] = field(default_factory=list)  # (masks, reliability) per check
+    seconds: float = 0.0
+    groups: dict[str, int] = field(default_factory=dict)  # group name -> units
+    stopped_early: bool = False
+
+    def summary(self) -> dict:
+        out = {
+            "n_masks": self.n_masks,
+            "reliability": round(self.reliability, 4),
+            "reliability_pooled": None if self.reliability_pooled is None else round(self.reliability_pooled, 4),
+            "seconds": round(self.seconds, 2),
+            "masks_per_second": round(self.n_masks / self.seconds, 2) if self.seconds else None,
+            "groups": self.groups,
+            "stopped_early": self.stopped_early,
+            "curve": [[n, round(r, 4)] for n, r in self.curve],
+        }
+        return out
+
+
+@dataclass
+class EngineSettings:
+    n_masks: int
+    batch_size: int = 8
+    estimator: str = "mean"
+    target_reliability: float | None = None
+    check_every: int = 8
+    progress: str | None = None  # progress bar label; None = no bar
+
+
+def run(
+    family: MaskFamily,
+    evaluate: Evaluate,
+    n_rows: int,
+    settings: EngineSettings,
+    rows: np.ndarray | None = None,  # (I,) bool: rows that count for reliability (text tokens)
+    pool: Callable[[np.ndarray], np.ndarray] | None = None,  # map -> pooled map, for a 2nd reliability
+    extra: list[Accumulator] | None = None,  # other families updated from the same scores
+    on_batch: Callable[[list[int], np.ndarray], None] | None = None,
+) -> tuple[MapRun, Accumulator]:
+    estimator = ESTIMATORS.get(settings.estimator)
+    acc = Accumulator(family, n_rows)
+    keep = np.ones(n_rows, dtype=bool) if rows is None else rows
+    curve: list[tuple[int, float]] = []
+    bar = _bar(settings)
+    start = time.perf_counter()
+    done, batches, stopped = 0, 0, False
+
+    def reliability() -> tuple[float, float | None]:
+        a, b = estimator(acc, (0,))[keep], estimator(acc, (1,))[keep]
+        return split_half(a, b), (split_half(pool(a), pool(b)) if pool is not None else None)
+
+    try:
+        while done < settings.n_masks:
+            ks = list(range(done, min(done + settings.batch_size, settings.n_masks)))
+            scores = evaluate(ks)
+            acc.add(ks, scores)
+            for other in extra or []:
+                other.add(ks, scores)
+            if on_batch is not None:
+                on_batch(ks, scores)
+            done, batches = done + len(ks), batches + 1
+            if bar is not None:
+                bar.update(len(ks))
+            if batches % settings.check_every == 0 and done < settings.n_masks:
+                r, _ = reliability()
+                curve.append((done, r))
+                if bar is not None:
+                    bar.set_postfix(reliability=f"{r:.3f}")
+                if settings.target_reliability is not None and r >= settings.target_reliability:
+                    stopped = True
+                    break
+    finally:
+        if bar is not None:
+            bar.close()
+    seconds = time.perf_counter() - start
+    r, r_pooled = reliability()
+    curve.append((done, r))
+    result = MapRun(
+        values=estimator(acc, (0, 1)),
+        n_masks=done,
+        reliability=r,
+        reliability_pooled=r_pooled,
+        curve=curve,
+        seconds=seconds,
+        groups={g.name: g.n_units for g in family.groups},
+        stopped_early=stopped,
+    )
+    return result, acc
+
+
+def _bar(settings: EngineSettings):  # type: ignore[no-untyped-def]
+    if settings.progress is None:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=settings.n_masks, desc=settings.progress, unit="mask", dynamic_ncols=True, leave=True)

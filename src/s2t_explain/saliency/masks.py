@@ -1,0 +1,135 @@
+"""Mask families: each only decides which units (segments, frame blocks...) a mask occludes.
+
+A family has one or more *groups* (granularities or block scales). A group maps every element
+of the explained array (spectrogram entries (T, F), encoder frames (T',), ...) to a unit index
+via ``labels``; a mask of that group is a boolean vector over its units. Mask k belongs to group
+k mod n_groups, so any prefix of masks is balanced over groups.
+
+Designs (how unit occlusions are drawn; ours except iid):
+- ``iid``: each unit occluded independently with probability p (the paper);
+- ``balanced``: exactly round(p * n_units) units occluded, chosen uniformly at random;
+- ``antithetic``: balanced masks in complementary pairs (m, not m) for p = 0.5.
+Randomness comes from one generator per chunk of masks, seeded by (seed, stream, chunk), so the
+masks do not depend on the batch size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import OptionError
+from ..registry import Registry
+from .segmentation import scaled_segment_counts, slic_segments
+
+CHUNK_CYCLES = 16  # masks per generator = 2 * n_groups * CHUNK_CYCLES (antithetic pairs stay in a chunk)
+DESIGNS = ("iid", "balanced", "antithetic")
+
+
+@dataclass(frozen=True)
+class Group:
+    labels: np.ndarray  # element -> unit index, shape = the explained array's shape
+    n_units: int
+    name: str
+
+
+class MaskFamily:
+    """Draws unit-level masks for its groups; subclasses only build the groups."""
+
+    def __init__(self, groups: list[Group], p: float, design: str, seed: int, stream: int) -> None:
+        if design not in DESIGNS:
+            raise OptionError(f"unknown mask design {design!r}; use one of: {', '.join(DESIGNS)}")
+        if design == "antithetic" and abs(p - 0.5) > 1e-9:
+            raise OptionError("antithetic masks need p = 0.5 (a mask and its complement)")
+        self.groups, self.p, self.design, self.seed, self.stream = groups, p, design, seed, stream
+        self.chunk = 2 * len(groups) * CHUNK_CYCLES  # fixed: results do not depend on batch size
+        self._cache: tuple[int, list[np.ndarray]] | None = None
+
+    @property
+    def element_shape(self) -> tuple[int, ...]:
+        return tuple(self.groups[0].labels.shape)
+
+    def group_of(self, k: int) -> int:
+        return k % len(self.groups)
+
+    def unit_mask(self, k: int) -> np.ndarray:
+        """Occlusion of the units of mask k's group, shape (n_units,) bool."""
+        chunk, offset = divmod(k, self.chunk)
+        if self._cache is None or self._cache[0] != chunk:
+            self._cache = (chunk, self._draw_chunk(chunk))
+        return self._cache[1][offset]
+
+    def _draw_chunk(self, chunk: int) -> list[np.ndarray]:
+        rng = np.random.default_rng([self.seed, self.stream, chunk])
+        out = []
+        for k in range(chunk * self.chunk, (chunk + 1) * self.chunk):
+            n = self.groups[self.group_of(k)].n_units
+            if self.design == "iid":
+                out.append(rng.random(n) < self.p)
+            elif self.design == "antithetic" and k % (2 * len(self.groups)) >= len(self.groups):
+                out.append(~out[-len(self.groups)])  # complement of the mask one cycle earlier
+            else:
+                m = np.zeros(n, dtype=bool)
+                m[rng.permutation(n)[: int(round(self.p * n))]] = True
+                out.append(m)
+        return out
+
+    def element_mask(self, k: int) -> np.ndarray:
+        """Occlusion of every element for mask k, shape ``element_shape`` bool."""
+        group = self.groups[self.group_of(k)]
+        return self.unit_mask(k)[group.labels]
+
+
+MASK_FAMILIES: Registry[type] = Registry("mask family")
+
+
+@MASK_FAMILIES.register("superpixels")
+class SuperpixelMasks(MaskFamily):
+    """SPES: SLIC superpixels of the (T, F) spectrogram at several granularities."""
+
+    def __init__(self, features: np.ndarray, granularities: tuple[int, ...], p: float, design: str = "iid",
+                 seed: int = 0, compactness: float = 0.1, sigma: float = 0.0, reference_frames: int = 500,
+                 max_scale_frames: int = 750) -> None:
+        counts = scaled_segment_counts(granularities, features.shape[0], reference_frames, max_scale_frames)
+        groups = []
+        for asked, g in zip(counts, granularities):
+            labels = slic_segments(features, asked, compactness, sigma)
+            groups.append(Group(labels, int(labels.max()) + 1, f"slic{g}"))
+        super().__init__(groups, p, design, seed, stream=0)
+
+
+@MASK_FAMILIES.register("grid")
+class GridMasks(MaskFamily):
+    """Rectangular patches of the (T, F) spectrogram, one group per patch size (frames, bins) (ours)."""
+
+    def __init__(self, shape: tuple[int, int], patch_sizes: tuple[tuple[int, int], ...], p: float,
+                 design: str = "iid", seed: int = 0) -> None:
+        t, f = shape
+        groups = []
+        for pt, pf in patch_sizes:
+            rows, cols = np.arange(t)[:, None] // pt, np.arange(f)[None, :] // pf
+            n_cols = -(-f // pf)
+            labels = (rows * n_cols + cols).astype(np.int32)
+            groups.append(Group(labels, int(labels.max()) + 1, f"grid{pt}x{pf}"))
+        super().__init__(groups, p, design, seed, stream=0)
+
+
+@MASK_FAMILIES.register("frame-blocks")
+class FrameBlockMasks(MaskFamily):
+    """Encoder frames (T',) in contiguous blocks of each size (ours)."""
+
+    def __init__(self, n_frames: int, block_sizes: tuple[int, ...], p: float, design: str = "iid",
+                 seed: int = 0) -> None:
+        frames = np.arange(n_frames)
+        groups = [Group((frames // b).astype(np.int32), -(-n_frames // b), f"block{b}") for b in block_sizes]
+        super().__init__(groups, p, design, seed, stream=1)
+
+
+@MASK_FAMILIES.register("elements")
+class ElementMasks(MaskFamily):
+    """Every entry of a (T', D) array is its own unit (encoder element-wise occlusion)."""
+
+    def __init__(self, shape: tuple[int, int], p: float, design: str = "iid", seed: int = 0) -> None:
+        labels = np.arange(shape[0] * shape[1], dtype=np.int32).reshape(shape)
+        super().__init__([Group(labels, labels.size, "elements")], p, design, seed, stream=2)

@@ -1,0 +1,109 @@
+"""Perturbed forward passes: apply a batch of element masks, return logits for all tokens.
+
+Baselines (the value occluded entries take) are ours; the paper's reference sets occluded
+features to 0 in its normalised feature space, which for Whisper's log-mels is not silence.
+Input (log-mel) baselines:
+- ``silence`` (default): the value of the padding frames of the same input, i.e. Whisper's
+  floor (8 log10 units below the loudest bin) that the model sees wherever there is no sound;
+- ``zero``: 0 in Whisper's scaled space (about -40 dB below full scale: a loud, flat noise);
+- ``mean``: each mel bin's mean over the speech frames.
+Encoder-state baselines:
+- ``silence`` (default): encoder output of the same input with every speech frame silenced,
+  so occluded frames look like "nothing said here" at the same position;
+- ``zero``: zero vectors; ``mean``: the mean state over speech frames.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from ..errors import OptionError
+from ..models.base import SpeechToTextModel
+from ..registry import Registry
+
+# (features (F, N), n_frames T) -> baseline values broadcastable to (F, T)
+InputBaseline = Callable[[torch.Tensor, int], torch.Tensor]
+INPUT_BASELINES: Registry[InputBaseline] = Registry("input baseline")
+
+
+@INPUT_BASELINES.register("silence")
+def _silence(features: torch.Tensor, n_frames: int) -> torch.Tensor:
+    tail = features[:, n_frames:]
+    return (tail.min() if tail.numel() else features.min()).reshape(1, 1)
+
+
+@INPUT_BASELINES.register("zero")
+def _zero(features: torch.Tensor, n_frames: int) -> torch.Tensor:
+    return torch.zeros(1, 1, dtype=features.dtype)
+
+
+@INPUT_BASELINES.register("mean")
+def _mean(features: torch.Tensor, n_frames: int) -> torch.Tensor:
+    return features[:, :n_frames].mean(dim=1, keepdim=True)
+
+
+class InputPerturber:
+    """Occludes (T, F) spectrogram entries; one encoder + decoder pass per mask."""
+
+    def __init__(self, model: SpeechToTextModel, features: torch.Tensor, n_frames: int, ids: list[int],
+                 baseline: str = "silence") -> None:
+        self.model, self.n_frames = model, n_frames
+        self.features = features.to(model.device, model.dtype)  # (F, N)
+        self.baseline = INPUT_BASELINES.get(baseline)(features, n_frames).to(model.device, model.dtype)
+        self.tokens = torch.tensor([ids[:-1]], device=model.device)  # (1, I)
+
+    @torch.no_grad()
+    def logits(self, masks: np.ndarray, token_masks: np.ndarray | None = None) -> torch.Tensor:
+        """masks (B, T, F) bool -> logits (B, I, V); token_masks (B, I) zero token embeddings."""
+        occluded = torch.from_numpy(masks).to(self.model.device).transpose(1, 2)  # (B, F, T)
+        x = self.features.expand(masks.shape[0], -1, -1).clone()  # (B, F, N)
+        x[:, :, : self.n_frames] = torch.where(occluded, self.baseline, x[:, :, : self.n_frames])
+        states = self.model.encode(x)
+        tokens = self.tokens.expand(masks.shape[0], -1)
+        tm = None if token_masks is None else torch.from_numpy(token_masks).to(self.model.device)
+        return self.model.decode(tokens, states, token_mask=tm).logits
+
+
+def silenced_features(features: torch.Tensor, n_frames: int) -> torch.Tensor:
+    """The input with every speech frame set to the silence baseline, (F, N)."""
+    out = features.clone()
+    out[:, :n_frames] = _silence(features, n_frames)
+    return out
+
+
+class StatePerturber:
+    """Occludes encoder states (whole frames or single entries); decoder passes only."""
+
+    def __init__(self, model: SpeechToTextModel, features: torch.Tensor, states: torch.Tensor, n_frames: int,
+                 ids: list[int], baseline: str = "silence") -> None:
+        self.model = model
+        self.states = states  # (1, S, D)
+        self.n_enc = model.n_encoder_frames(n_frames)
+        self.base = self._baseline(baseline, features, n_frames)  # (1, S, D)
+        self.tokens = torch.tensor([ids[:-1]], device=model.device)
+        self.frames = model.masked_state_decoder(self.states, self.base)
+
+    def _baseline(self, name: str, features: torch.Tensor, n_frames: int) -> torch.Tensor:
+        if name == "silence":
+            with torch.no_grad():
+                return self.model.encode(silenced_features(features, n_frames)[None])
+        if name == "zero":
+            return torch.zeros_like(self.states)
+        if name == "mean":
+            return self.states[:, : self.n_enc].mean(dim=1, keepdim=True).expand_as(self.states)
+        raise OptionError(f"unknown encoder baseline {name!r}; use one of: silence, zero, mean")
+
+    @torch.no_grad()
+    def logits(self, masks: np.ndarray) -> torch.Tensor:
+        """masks (B, T') bool for whole frames, or (B, T', D) for single entries -> (B, I, V)."""
+        b = masks.shape[0]
+        tokens = self.tokens.expand(b, -1)
+        full = torch.zeros((b, self.states.shape[1], *masks.shape[2:]), dtype=torch.bool, device=self.model.device)
+        full[:, : self.n_enc] = torch.from_numpy(masks).to(self.model.device)
+        if masks.ndim == 2:
+            return self.frames.logits(tokens, full)
+        states = torch.where(full, self.base, self.states)  # (B, S, D)
+        return self.model.decode(tokens, states).logits
