@@ -42,13 +42,14 @@ def top_precision(row: np.ndarray, region: tuple) -> float:
     return float(inside.ravel()[top].mean())
 
 
-@pytest.mark.parametrize("design", ["iid", "balanced", "antithetic"])
-def test_input_saliency_lands_on_the_region(design):
+@pytest.mark.parametrize("design,estimator", [("iid", "mean"), ("balanced", "mean"), ("antithetic", "mean"),
+                                              ("iid", "regression"), ("antithetic", "regression")])
+def test_input_saliency_lands_on_the_region(design, estimator):
     # grid patches aligned with the region: the estimator alone decides where the mass goes
     options = SaliencyOptions(
         input=InputSaliencyOptions(n_masks=6000, masks="grid", patch_sizes=((20, 4), (10, 4), (20, 2)),
                                    design=design),
-        encoder=None, batch_size=50)
+        encoder=None, batch_size=50, estimator=estimator)
     run, _ = job(options).input_saliency()
     assert run.values.shape == (3, N_SPEECH, 8)  # I = word, word, <eot>
     for row in run.values:

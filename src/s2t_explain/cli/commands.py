@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from ..attention.heads import HEAD_SETS
@@ -13,8 +14,10 @@ from ..errors import OptionError
 from ..models import DEFAULT_MODEL, SpeechToTextModel, bundled_names, load_model
 from ..models.bundled import BUNDLED
 from ..models.loading import DTYPES
-from ..pipeline import Prepared, explain_attention, prepare, transcribe
+from ..pipeline import Prepared, explain, explain_attention, prepare, transcribe
 from ..results.io import write_json
+from ..saliency import ESTIMATORS, PRESETS, SCORERS, SaliencyOptions, preset
+from ..saliency.options import with_masks
 from .progress import Status
 
 
@@ -108,6 +111,63 @@ def run_attention(args: argparse.Namespace) -> int:
     L, H, I, T = result.shape
     status.say(f"cross-attention (L={L}, H={H}, I={I}, T'={T}); transcript:")
     print(result.transcript.text)
+    status.done()
+    return 0
+
+
+def add_explain(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("explain", help="cross-attention plus saliency (SM_X, SM_H) of one audio file")
+    p.add_argument("audio", help="audio file (WAV, FLAC, OGG, MP3)")
+    p.add_argument("-o", "--out", required=True, help="output folder")
+    _model_args(p)
+    p.add_argument("--preset", default="fast", choices=list(PRESETS), help="(default: %(default)s)")
+    p.add_argument("--masks", type=int, default=None, help="input-saliency mask budget (default: the preset's)")
+    p.add_argument("--encoder-masks", type=int, default=None, help="encoder-saliency mask budget")
+    p.add_argument("--target-reliability", type=float, default=None, metavar="R",
+                   help="stop each map once its split-half reliability reaches R (within the budget)")
+    p.add_argument("--scorer", default=None, choices=SCORERS.names(), help="(default: the preset's, kl)")
+    p.add_argument("--estimator", default=None, choices=ESTIMATORS.names(), help="(default: the preset's)")
+    p.add_argument("--batch-size", type=int, default=None, help="perturbations per forward pass")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--only", choices=["input", "encoder"], default=None, help="compute one map only")
+    p.add_argument("--heads", default="all", help="head set for the comparison figure (default: %(default)s)")
+    p.set_defaults(run=run_explain)
+
+
+def _saliency_options(args: argparse.Namespace) -> SaliencyOptions:
+    opts = with_masks(preset(args.preset), args.masks, args.encoder_masks)
+    changes = {k: v for k, v in (("target_reliability", args.target_reliability), ("scorer", args.scorer),
+                                 ("estimator", args.estimator), ("batch_size", args.batch_size),
+                                 ("seed", args.seed)) if v is not None}
+    if args.only == "input":
+        changes["encoder"] = None
+    elif args.only == "encoder":
+        changes["input"] = None
+    return replace(opts, **changes)
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    from ..plots.heatmap import AttentionHeatmap
+    from ..plots.saliency import comparison_figure, input_saliency_figure, save_figure
+
+    status = Status(args.quiet)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise OptionError(f"output {out} exists and is not a folder")
+    saliency = _saliency_options(args)  # checks options before anything slow
+    model, options, prepared = _load(args, status)
+    result = explain(model, prepared, saliency, options, text=args.text, progress=not args.quiet)
+    heatmap = AttentionHeatmap.from_result(result, args.heads)
+    stem = Path(args.audio).stem
+    with status.step(f"writing {out}/{stem}.{{npz,json,png}} and figures"):
+        result.save(out / f"{stem}.npz")
+        write_json(out / f"{stem}.json", result.meta())
+        heatmap.save(out / f"{stem}.png")
+        save_figure(comparison_figure(result, args.heads), out / f"{stem}_compare.png")
+        if result.input_saliency is not None:
+            save_figure(input_saliency_figure(result), out / f"{stem}_input_saliency.png")
+    print(result.transcript.text)
+    status.say(result.reliability_report())
     status.done()
     return 0
 

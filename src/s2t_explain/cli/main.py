@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_transcribe(sub)
     commands.add_attention(sub)
+    commands.add_explain(sub)
     commands.add_models(sub)
     return parser
 

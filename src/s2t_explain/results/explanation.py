@@ -27,6 +27,7 @@ import numpy as np
 from ..attention.heads import HeadSet, aggregate, resolve_heads
 from ..decoding.transcript import Transcript
 from ..errors import ResultError
+from ..timebase import FRAMES_PER_SECOND
 from .io import atomic_write
 
 FORMAT_VERSION = 1
@@ -55,6 +56,13 @@ class Explanation:
     def shape(self) -> tuple[int, int, int, int]:
         """(L, H, I, T')."""
         return tuple(self.cross_attention.shape)  # type: ignore[return-value]
+
+    @property
+    def encoder_stride(self) -> int:
+        """Feature frames per encoder frame (Whisper 2, Speech2Text 4)."""
+        if len(self.frame_times) < 2:
+            return 2
+        return max(1, round(float(self.frame_times[1] - self.frame_times[0]) * FRAMES_PER_SECOND))
 
     def heads(self, spec: str | list = "alignment") -> HeadSet:
         n_layers, n_heads = self.shape[:2]

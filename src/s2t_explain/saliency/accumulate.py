@@ -5,6 +5,11 @@ For every group of a mask family and each of two halves, we keep
   counts (U,)  : how many masks occluded unit u,
   totals (I,)  : sum of scores, and n: number of masks,
 so estimators can combine groups (granularities) and the two halves give split-half reliability.
+With ``second_order`` (for the regression estimator) every mask is also described in *all*
+groups' units at once: feature (g', u') = the fraction of unit u' of group g' that the mask
+occludes (exact, via the overlap of the partitions), P = sum of all groups' units. Per half we
+keep the sums of these features, their Gram matrix (P, P) and their cross-products with the
+scores (P, I); memory is P^2 per half, still independent of the number of masks.
 Mask k goes to half (k // (2 G)) mod 2 (G groups): each half sees every group equally often and
 antithetic pairs (k, k - G) stay in the same half.
 """
@@ -13,14 +18,64 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import OptionError
 from .masks import MaskFamily
+
+MAX_JOINT_UNITS = 3000  # P^2 doubles per half: 72 MB each at this size
+
+
+def _block_laplacian(family: MaskFamily) -> np.ndarray:
+    """Graph Laplacian (P, P) of unit adjacency (units touching along any element axis), per group."""
+    blocks = []
+    for group in family.groups:
+        adjacency = np.zeros((group.n_units, group.n_units))
+        labels = group.labels
+        for axis in range(labels.ndim):
+            a = np.moveaxis(labels, axis, 0)[1:].ravel()
+            b = np.moveaxis(labels, axis, 0)[:-1].ravel()
+            differ = a != b
+            adjacency[a[differ], b[differ]] = 1.0
+            adjacency[b[differ], a[differ]] = 1.0
+        blocks.append(np.diag(adjacency.sum(axis=1)) - adjacency)
+    size = sum(b.shape[0] for b in blocks)
+    out = np.zeros((size, size))
+    offset = 0
+    for b in blocks:
+        out[offset : offset + len(b), offset : offset + len(b)] = b
+        offset += len(b)
+    return out
+
+
+def _overlaps(family: MaskFamily, a: int) -> np.ndarray:
+    """(U_a, P): share of each unit of every group covered by each unit of group a."""
+    source = family.groups[a].labels.ravel()
+    blocks = []
+    for group in family.groups:
+        target = group.labels.ravel()
+        counts = np.zeros((family.groups[a].n_units, group.n_units))
+        np.add.at(counts, (source, target), 1.0)
+        blocks.append(counts / np.maximum(counts.sum(axis=0, keepdims=True), 1.0))
+    return np.concatenate(blocks, axis=1)
 
 
 class Accumulator:
-    def __init__(self, family: MaskFamily, n_rows: int) -> None:
+    def __init__(self, family: MaskFamily, n_rows: int, second_order: bool = False) -> None:
         self.family = family
         self.n_rows = n_rows
+        self.second_order = second_order
         g = family.groups
+        if second_order:
+            self.overlap = [_overlaps(family, a) for a in range(len(g))]  # group -> (U_a, P)
+            p = self.overlap[0].shape[1]
+            if p > MAX_JOINT_UNITS:
+                raise OptionError(
+                    f"the regression estimator supports at most {MAX_JOINT_UNITS} units over all groups, got {p}; "
+                    "use coarser granularities or the mean estimator"
+                )
+            self.laplacian = _block_laplacian(family)  # (P, P): neighbouring units within each group
+            self.feature_sum = [np.zeros(p) for _ in range(2)]
+            self.gram = [np.zeros((p, p)) for _ in range(2)]
+            self.cross = [np.zeros((p, n_rows)) for _ in range(2)]
         self.sums = [[np.zeros((n_rows, x.n_units)) for x in g] for _ in range(2)]
         self.counts = [[np.zeros(x.n_units) for x in g] for _ in range(2)]
         self.totals = [[np.zeros(n_rows) for _ in g] for _ in range(2)]
@@ -38,6 +93,11 @@ class Accumulator:
             self.counts[h][g] += occluded
             self.totals[h][g] += s
             self.n[h][g] += 1
+            if self.second_order:
+                x = occluded.astype(np.float64) @ self.overlap[g]  # (P,) occluded fractions
+                self.feature_sum[h] += x
+                self.gram[h] += np.outer(x, x)
+                self.cross[h] += np.outer(x, s)
 
     @property
     def n_masks(self) -> int:

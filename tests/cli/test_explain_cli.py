@@ -1,0 +1,39 @@
+"""The explain command: outputs, recorded metadata, and option errors before any work."""
+
+import json
+
+import pytest
+
+from helpers import clip_path
+from s2t_explain import Explanation
+from s2t_explain.cli.main import main
+
+
+@pytest.mark.slow
+def test_explain_writes_everything(tmp_path, capsys, clips):
+    out = tmp_path / "out"
+    code = main(["explain", str(clip_path("en_3")), "-o", str(out), "--masks", "16", "--encoder-masks", "32",
+                 "--batch-size", "8", "-q"])
+    assert code == 0
+    assert capsys.readouterr().out.strip() == clips["en_3"]["text"]
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["en_3.json", "en_3.npz", "en_3.png", "en_3_compare.png", "en_3_input_saliency.png"]
+    result = Explanation.load(out / "en_3.npz")
+    assert result.input_saliency is not None and result.encoder_saliency is not None
+    meta = json.loads((out / "en_3.json").read_text())
+    assert meta["saliency"]["maps"]["input"]["n_masks"] == 16
+    assert meta["saliency"]["options"]["input"]["n_masks"] == 16
+    assert meta["saliency"]["options"]["seed"] == 0
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--masks", "1"], "at least 2 masks"),
+    (["--target-reliability", "1.5"], "target reliability"),
+    (["--batch-size", "0"], "batch size"),
+])
+def test_bad_saliency_options(tmp_path, capsys, argv, message):
+    out = tmp_path / "out"
+    code = main(["explain", str(clip_path("en_1")), "-o", str(out), "-q", *argv])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and message in err[0]
+    assert not out.exists()
