@@ -67,3 +67,20 @@ def test_summary_records_what_ran(setup):
     summary = run.summary()
     assert summary["n_masks"] == 21 and set(summary["groups"]) == {"block1", "block2", "block4"}
     assert -1.0 <= summary["reliability"] <= 1.0
+
+
+def test_bfloat16_model_runs_the_engine():
+    import torch
+    from helpers import make_tiny_whisper
+
+    model = make_tiny_whisper(seed=2).to(dtype=torch.bfloat16)
+    prepared = prepare(model, speechlike(0.6))
+    assert prepared.states.dtype == torch.bfloat16
+    transcript = make_transcript(model, prepared.states, DecodingOptions(), text="hello")
+    options = SaliencyOptions(input=InputSaliencyOptions(n_masks=8, granularities=(60,)),
+                              encoder=EncoderSaliencyOptions(n_masks=8), batch_size=4)
+    job = SaliencyJob(model, prepared.features.values, prepared.features.n_frames, prepared.states, transcript,
+                      options, progress=False)
+    x, _ = job.input_saliency()
+    h = job.encoder_saliency()
+    assert np.all(np.isfinite(x.values)) and np.all(np.isfinite(h.values))
