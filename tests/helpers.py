@@ -125,3 +125,15 @@ def toy_spectrogram(frames: slice, bins: slice, n_bins: int = 8, n_inputs: int =
     x[bins, frames] += 1.0
     x[:, n_speech:] = -1.0  # "padding" floor after the speech frames
     return torch.from_numpy(x.astype(np.float32))
+
+
+def make_toy_job(options, frames_in=slice(40, 60), enc_frames=slice(20, 30), bins=slice(0, 4), n_speech=120):
+    """A SaliencyJob on :class:`ToyModel` whose output depends only on (frames_in, bins)."""
+    from s2t_explain.decoding import DecodingOptions, make_transcript
+    from s2t_explain.saliency.explain import SaliencyJob
+
+    model = ToyModel(enc_frames, bins)
+    features = toy_spectrogram(frames_in, bins, n_speech=n_speech)
+    states = model.encode(features[None])
+    transcript = make_transcript(model, states, DecodingOptions(), text="word word")
+    return SaliencyJob(model, features, n_speech, states, transcript, options, progress=False)

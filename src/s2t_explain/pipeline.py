@@ -74,9 +74,13 @@ def transcribe(
     options: DecodingOptions = DecodingOptions(),
     text: str | None = None,
     distributions: bool = False,
+    sample_rate: int | None = None,
 ) -> Transcript:
-    """Decode ``audio`` (or force ``text``) and return the scored token sequence."""
-    prepared = audio if isinstance(audio, Prepared) else prepare(model, audio)
+    """Decode ``audio`` (or force ``text``) and return the scored token sequence.
+
+    An array ``audio`` is taken at ``sample_rate`` (default: the model's, 16 kHz).
+    """
+    prepared = audio if isinstance(audio, Prepared) else prepare(model, audio, sample_rate)
     return make_transcript(model, prepared.states, options, text=text, distributions=distributions)
 
 
@@ -85,11 +89,12 @@ def explain_attention(
     audio: str | Path | np.ndarray | Prepared,
     options: DecodingOptions = DecodingOptions(),
     text: str | None = None,
+    sample_rate: int | None = None,
 ) -> Explanation:
     """Transcript plus cross-attention of every layer and head, shape (L, H, I, T')."""
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    prepared = audio if isinstance(audio, Prepared) else prepare(model, audio)
+    prepared = audio if isinstance(audio, Prepared) else prepare(model, audio, sample_rate)
     timings["encode"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     transcript = make_transcript(model, prepared.states, options, text=text)
@@ -113,6 +118,7 @@ def explain_attention(
         duration=prepared.duration,
         alignment_heads=model.alignment_heads,
         timings=timings,
+        encoder_stride=model.encoder_stride,
     )
 
 
@@ -123,13 +129,14 @@ def explain(
     decoding: DecodingOptions = DecodingOptions(),
     text: str | None = None,
     progress: bool = True,
+    sample_rate: int | None = None,
 ) -> Explanation:
     """Transcript, cross-attention (L, H, I, T'), SM_X (I, T, F), SM_H (I, T') and run metadata.
 
     ``options`` is a :class:`SaliencyOptions` or a preset name (``fast``, ``paper``).
     """
     opts = preset(options) if isinstance(options, str) else options
-    prepared = audio if isinstance(audio, Prepared) else prepare(model, audio)
+    prepared = audio if isinstance(audio, Prepared) else prepare(model, audio, sample_rate)
     result = explain_attention(model, prepared, decoding, text=text)
     job = SaliencyJob(model, prepared.features.values, prepared.features.n_frames, prepared.states,
                       result.transcript, opts, progress=progress)

@@ -37,3 +37,35 @@ def test_bad_saliency_options(tmp_path, capsys, argv, message):
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and message in err[0]
     assert not out.exists()
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--seed", "-1"], "seed must be >= 0"),
+    (["--masks", "0"], "at least 2 masks"),
+])
+def test_more_bad_saliency_options(tmp_path, capsys, argv, message):
+    code = main(["explain", str(clip_path("en_1")), "-o", str(tmp_path / "o"), "-q", *argv])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and message in err[0]
+
+
+def test_bad_heads_rejected_before_any_saliency(tmp_path, capsys, monkeypatch, tiny_en):
+    import s2t_explain.cli.commands as commands
+
+    monkeypatch.setattr(commands, "explain", lambda *a, **k: pytest.fail("saliency ran before --heads was checked"))
+    code = main(["explain", str(clip_path("en_1")), "-o", str(tmp_path / "o"), "-q", "--heads", "layer:7"])
+    assert code == 2 and "layer 7 does not exist" in capsys.readouterr().err
+
+
+def test_write_failure_leaves_no_files(tmp_path, capsys, monkeypatch, tiny_en):
+    import s2t_explain.cli.commands as commands
+
+    def broken(figure, path):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(commands, "save_figure", broken)
+    out = tmp_path / "o"
+    code = main(["attention", str(clip_path("en_1")), "-o", str(out), "-q"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "No space left" in err[0]
+    assert not any(p.suffix in (".npz", ".json", ".png") for p in out.iterdir())

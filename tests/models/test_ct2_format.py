@@ -8,6 +8,7 @@ compared with ours, which checks our writer and reader mapping against an indepe
 
 from __future__ import annotations
 
+import json
 import shutil
 import struct
 from pathlib import Path
@@ -161,8 +162,14 @@ def test_parts_are_joined_in_numeric_order(tmp_path, model_bin):
 def test_load_model_reads_a_written_folder(tmp_path, net, model_bin, bundled_tiny_folder):
     folder = model_folder(tmp_path / "tiny-random", bundled_tiny_folder)
     shutil.copy(model_bin, folder / "model.bin")
+    config = json.loads((folder / "config.json").read_text())
+    with pytest.raises(ModelError, match="alignment heads outside"):  # tiny.en's heads do not fit 2 layers
+        load_model(str(folder))
+    config["alignment_heads"] = [[1, 0], [1, 3]]
+    (folder / "config.json").write_text(json.dumps(config))
     model = load_model(str(folder))
     assert model.name == "tiny-random" and not model.multilingual
+    assert model.alignment_heads == [(1, 0), (1, 3)]
     assert_same_net(net, model.net)
     data = model_bin.read_bytes()
     (folder / "model.bin").unlink()

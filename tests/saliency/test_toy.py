@@ -4,9 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import ToyModel, toy_spectrogram
-from s2t_explain.decoding import DecodingOptions, make_transcript
-from s2t_explain.saliency.explain import SaliencyJob
+from helpers import make_toy_job
 from s2t_explain.saliency.options import EncoderSaliencyOptions, InputSaliencyOptions, SaliencyOptions
 from s2t_explain.saliency.scorers import SCORERS
 
@@ -16,12 +14,8 @@ BINS = slice(0, 4)
 N_SPEECH = 120
 
 
-def job(options: SaliencyOptions) -> SaliencyJob:
-    model = ToyModel(ENC_FRAMES, BINS)
-    features = toy_spectrogram(FRAMES_IN, BINS, n_speech=N_SPEECH)
-    states = model.encode(features[None])
-    transcript = make_transcript(model, states, DecodingOptions(), text="word word")
-    return SaliencyJob(model, features, N_SPEECH, states, transcript, options, progress=False)
+def job(options: SaliencyOptions):  # type: ignore[no-untyped-def]
+    return make_toy_job(options, FRAMES_IN, ENC_FRAMES, BINS, N_SPEECH)
 
 
 def mass_inside(row: np.ndarray, region: tuple) -> float:

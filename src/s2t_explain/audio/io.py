@@ -58,7 +58,10 @@ def load_audio(
     Raises :class:`AudioError` for missing, unreadable, empty or all-silent audio.
     """
     if isinstance(source, np.ndarray):
-        data = np.asarray(source, dtype=np.float32)
+        if np.issubdtype(source.dtype, np.integer):  # PCM samples: scale to [-1, 1]
+            data = source.astype(np.float32) / float(np.iinfo(source.dtype).max)
+        else:
+            data = np.asarray(source, dtype=np.float32)
         if data.ndim == 2:  # accept (samples, channels) or (channels, samples): fewer = channels
             data = data if data.shape[1] <= data.shape[0] else data.T
         elif data.ndim == 1:

@@ -6,8 +6,9 @@ import argparse
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
-from ..attention.heads import HEAD_SETS
+from ..attention.heads import HEAD_SETS, resolve_heads
 from ..audio import load_audio
 from ..decoding import DecodingOptions
 from ..errors import OptionError
@@ -15,6 +16,8 @@ from ..models import DEFAULT_MODEL, SpeechToTextModel, bundled_names, load_model
 from ..models.bundled import BUNDLED
 from ..models.loading import DTYPES
 from ..pipeline import Prepared, explain, explain_attention, prepare, transcribe
+from ..plots.saliency import save_figure
+from ..results.explanation import Explanation
 from ..results.io import write_json
 from ..saliency import ESTIMATORS, PRESETS, SCORERS, SaliencyOptions, preset
 from ..saliency.options import with_masks
@@ -96,23 +99,41 @@ def run_attention(args: argparse.Namespace) -> int:
     from ..plots.heatmap import AttentionHeatmap
 
     status = Status(args.quiet)
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise OptionError(f"output {out} exists and is not a folder")
+    out = _output_folder(args.out)
     model, options, prepared = _load(args, status)
+    resolve_heads(args.heads, model.n_layers, model.n_heads, model.alignment_heads)  # before any work
     with status.step("transcribing and capturing cross-attention"):
         result = explain_attention(model, prepared, options, text=args.text)
-    heatmap = AttentionHeatmap.from_result(result, args.heads)  # checks --heads before writing
     stem = Path(args.audio).stem
     with status.step(f"writing {out}/{stem}.{{npz,json,png}}"):
-        result.save(out / f"{stem}.npz")
-        write_json(out / f"{stem}.json", result.meta())
-        heatmap.save(out / f"{stem}.png")
+        _write_outputs(out, stem, result, {"": AttentionHeatmap.from_result(result, args.heads).figure()})
     L, H, I, T = result.shape
     status.say(f"cross-attention (L={L}, H={H}, I={I}, T'={T}); transcript:")
     print(result.transcript.text)
     status.done()
     return 0
+
+
+def _output_folder(path: str) -> Path:
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise OptionError(f"output {out} exists and is not a folder")
+    return out
+
+
+def _write_outputs(out: Path, stem: str, result: Explanation, figures: dict[str, Any]) -> None:
+    """Write STEM.npz, STEM.json and STEM{suffix}.png for each figure; on failure remove them all."""
+    written: list[Path] = []
+    try:
+        written.append(result.save(out / f"{stem}.npz"))
+        written.append(out / f"{stem}.json")
+        write_json(written[-1], result.meta())
+        for suffix, figure in figures.items():
+            written.append(save_figure(figure, out / f"{stem}{suffix}.png"))
+    except OSError as e:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise OptionError(f"cannot write results to {out}: {e.strerror or e}") from e
 
 
 def add_explain(sub: argparse._SubParsersAction) -> None:
@@ -148,24 +169,21 @@ def _saliency_options(args: argparse.Namespace) -> SaliencyOptions:
 
 def run_explain(args: argparse.Namespace) -> int:
     from ..plots.heatmap import AttentionHeatmap
-    from ..plots.saliency import comparison_figure, input_saliency_figure, save_figure
+    from ..plots.saliency import comparison_figure, input_saliency_figure
 
     status = Status(args.quiet)
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise OptionError(f"output {out} exists and is not a folder")
+    out = _output_folder(args.out)
     saliency = _saliency_options(args)  # checks options before anything slow
     model, options, prepared = _load(args, status)
+    resolve_heads(args.heads, model.n_layers, model.n_heads, model.alignment_heads)
     result = explain(model, prepared, saliency, options, text=args.text, progress=not args.quiet)
-    heatmap = AttentionHeatmap.from_result(result, args.heads)
+    figures = {"": AttentionHeatmap.from_result(result, args.heads).figure(),
+               "_compare": comparison_figure(result, args.heads)}
+    if result.input_saliency is not None:
+        figures["_input_saliency"] = input_saliency_figure(result)
     stem = Path(args.audio).stem
     with status.step(f"writing {out}/{stem}.{{npz,json,png}} and figures"):
-        result.save(out / f"{stem}.npz")
-        write_json(out / f"{stem}.json", result.meta())
-        heatmap.save(out / f"{stem}.png")
-        save_figure(comparison_figure(result, args.heads), out / f"{stem}_compare.png")
-        if result.input_saliency is not None:
-            save_figure(input_saliency_figure(result), out / f"{stem}_input_saliency.png")
+        _write_outputs(out, stem, result, figures)
     print(result.transcript.text)
     status.say(result.reliability_report())
     status.done()

@@ -41,6 +41,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except S2TError as e:
         print(f"s2t-explain: error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:  # disk full, permissions...: the user's environment, not a bug
+        print(f"s2t-explain: error: {e.strerror or e}{f': {e.filename}' if e.filename else ''}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("\ns2t-explain: interrupted", file=sys.stderr)
         return 130

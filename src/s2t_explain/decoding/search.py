@@ -75,7 +75,7 @@ def _beam(model: SpeechToTextModel, states: torch.Tensor, prompt: list[int], opt
             begin = model.suppressed_at_begin() if step == 0 and options.suppress_blank else None
             logprobs = _next_logprobs(logits, mask, begin)
             totals = logprobs + torch.tensor([s for _, s in beams], device=logits.device)[:, None]
-            top = totals.flatten().topk(2 * k)  # enough candidates to keep k live beams
+            top = totals.flatten().topk(min(2 * k, totals.numel()))  # enough candidates to keep k live beams
             candidates = []
             for value, index in zip(top.values.tolist(), top.indices.tolist()):
                 beam, token = divmod(index, logprobs.shape[-1])

@@ -8,7 +8,7 @@ about predicting ``ids[i + 1]`` from the prefix ``ids[: i + 1]`` (one teacher-fo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -96,7 +96,8 @@ def make_transcript(
         body = model.encode_text(" " + text.strip()) + [model.eot]
         source = "forced"
     else:
-        body = generate(model, states, prompt, options)
+        room = model.max_text_tokens - len(prompt)  # the decoder's positions bound generation
+        body = generate(model, states, prompt, replace(options, max_new_tokens=min(options.max_new_tokens, room)))
         source = "decoded"
     if len(prompt) + len(body) > model.max_text_tokens:
         raise OptionError(

@@ -97,8 +97,17 @@ def read_model_bin(parts: Sequence[Path]) -> CT2Model:
     if not parts:
         raise ModelError("no model.bin found")
     source = str(parts[0]) if len(parts) == 1 else f"{parts[0]} (+{len(parts) - 1} parts)"
-    data = b"".join(p.read_bytes() for p in parts)
-    r = _Reader(data, source)
+    try:
+        data = b"".join(p.read_bytes() for p in parts)
+    except OSError as e:
+        raise ModelError(f"cannot read {source}: {e.strerror or e}") from e
+    try:
+        return _parse(_Reader(data, source), source)
+    except (ValueError, UnicodeDecodeError, struct.error) as e:
+        raise ModelError(f"{source} is damaged ({e}); reinstall or re-download the model") from e
+
+
+def _parse(r: _Reader, source: str) -> CT2Model:
     (version,) = r.unpack("I")
     if version not in SUPPORTED_VERSIONS:
         raise ModelError(f"{source}: unsupported CTranslate2 format version {version} (or not a model.bin)")

@@ -40,6 +40,11 @@ def dims_from_ct2(ct2: CT2Model) -> WhisperDims:
 
 
 def _copy(param: torch.Tensor, value: np.ndarray, name: str) -> None:
+    if value.dtype.kind != "f":  # int8/int16 quantized weights would be copied as raw integers
+        raise ModelError(
+            f"model.bin stores {name} as {value.dtype} (a quantized model); "
+            "convert the model again with --quantization float16 or float32"
+        )
     if tuple(param.shape) != value.shape:
         raise ModelError(f"model.bin variable {name} has shape {value.shape}, expected {tuple(param.shape)}")
     with torch.no_grad():
@@ -90,6 +95,8 @@ def _load_block(block: ResidualBlock, ct2: CT2Model, name: str, d: int) -> None:
 
 def whisper_from_ct2(ct2: CT2Model) -> WhisperNet:
     """Build a float32 :class:`WhisperNet` holding exactly the weights of ``ct2``."""
+    if any(name.endswith("weight_scale") for name in ct2.variables):
+        raise ModelError("quantized CTranslate2 models are not supported; convert again with --quantization float16")
     dims = dims_from_ct2(ct2)
     net = WhisperNet(dims)
     d = dims.n_state

@@ -30,9 +30,8 @@ from ..errors import ModelError
 from ..features import Features, log_mel_spectrogram
 from ..timebase import CHUNK_SECONDS, FRAMES_PER_SECOND, SAMPLE_RATE, WHISPER_ENCODER_STRIDE
 from .base import DecoderOutput, SpeechToTextModel
-from .tokenizer import WhisperTokenizer
+from .tokenizer import MULTILINGUAL_VOCAB, WhisperTokenizer
 
-MULTILINGUAL_VOCAB = 51865  # Whisper's English-only models have 51864 tokens, multilingual ones more
 SUPPORTED = ("whisper", "speech_to_text")  # config.model_type values this adapter knows
 
 
@@ -206,13 +205,11 @@ class HFAdapter(SpeechToTextModel):
         if states.shape[0] != tokens.shape[0]:
             # (B, S, D): transformers would fold a size-1 states batch into the sequence axis
             states = states.expand(tokens.shape[0], -1, -1)
-        inputs: dict[str, torch.Tensor] = {"decoder_input_ids": tokens}
-        if token_mask is not None:
-            inputs = {"decoder_inputs_embeds": self._masked_embeddings(tokens, token_mask.to(self.device))}
-        with self._weight_returning_attention() if attention else nullcontext():
+        masking = self._zeroed_embeddings(token_mask.to(self.device)) if token_mask is not None else nullcontext()
+        with self._weight_returning_attention() if attention else nullcontext(), masking:
             out = self.model(
                 encoder_outputs=BaseModelOutput(last_hidden_state=states),
-                **inputs,
+                decoder_input_ids=tokens,
                 use_cache=False,
                 output_attentions=attention,
                 return_dict=True,
@@ -223,11 +220,17 @@ class HFAdapter(SpeechToTextModel):
             raise RuntimeError(f"{self.name}: transformers returned no cross-attention weights")
         return DecoderOutput(out.logits, torch.stack(out.cross_attentions, dim=1))  # (B, L, H, I, S)
 
-    def _masked_embeddings(self, tokens: torch.Tensor, token_mask: torch.Tensor) -> torch.Tensor:
-        """Token embeddings (B, I, D) as the decoder computes them, zeroed where ``token_mask``."""
-        decoder = self.model.get_decoder()
-        embedded = decoder.embed_tokens(tokens) * getattr(decoder, "embed_scale", 1.0)
-        return embedded.masked_fill(token_mask[..., None], 0.0)
+    @contextmanager
+    def _zeroed_embeddings(self, token_mask: torch.Tensor) -> Iterator[None]:
+        """Zero chosen tokens' embeddings at the embedding layer's output (any model family)."""
+        def hook(module: Any, args: Any, output: torch.Tensor) -> torch.Tensor:
+            return output.masked_fill(token_mask[..., None], 0.0)
+
+        handle = self.model.get_decoder().embed_tokens.register_forward_hook(hook)
+        try:
+            yield
+        finally:
+            handle.remove()
 
     # --- tokens ----------------------------------------------------------------------------
     def prompt(self, task: str = "transcribe", language: str | None = None) -> list[int]:

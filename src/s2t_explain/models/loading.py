@@ -10,7 +10,6 @@ Each loader is registered in ``LOADERS``; a new model family adds one entry.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from ..errors import ModelError, OptionError
 from ..registry import Registry
 from .base import SpeechToTextModel
 from .bundled import BUNDLED, DEFAULT_MODEL, bundled_names
+from .config import read_config
 from .ct2_format import model_bin_parts
 
 # A loader returns an adapter, or None when the spec is not of its kind.
@@ -27,18 +27,6 @@ Loader = Callable[[str], SpeechToTextModel | None]
 LOADERS: Registry[Loader] = Registry("model loader")
 
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
-
-
-def _read_config(folder: Path) -> dict | None:
-    """The folder's config.json as a dict; None if absent."""
-    path = folder / "config.json"
-    if not path.is_file():
-        return None
-    try:
-        data = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ModelError(f"{path} is not valid JSON: {e}") from e
-    return data if isinstance(data, dict) else {}
 
 
 @LOADERS.register("bundled")
@@ -57,7 +45,7 @@ def _load_ct2(spec: str) -> SpeechToTextModel | None:
     folder = Path(spec)
     if not folder.is_dir():
         return None
-    config = _read_config(folder)
+    config = read_config(folder)
     # CT2 folders hold model.bin (or parts), vocabulary.txt, or a config without HF's model_type.
     looks_ct2 = model_bin_parts(folder) or (folder / "vocabulary.txt").exists() or (
         config is not None and "model_type" not in config
@@ -73,7 +61,7 @@ def _load_ct2(spec: str) -> SpeechToTextModel | None:
 def _load_hf(spec: str) -> SpeechToTextModel | None:
     path = Path(spec)
     if path.is_dir():
-        config = _read_config(path)
+        config = read_config(path)
         if config is None or "model_type" not in config:
             return None
     elif path.exists() or spec.count("/") != 1 or spec.startswith((".", "/")):
@@ -100,6 +88,8 @@ def parse_device(device: str | torch.device | None) -> torch.device:
         raise OptionError(f"unknown device {device!r}; use cpu, cuda or cuda:N") from e
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise OptionError(f"device {device!r} asked for, but this PyTorch has no CUDA device; use --device cpu")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise OptionError(f"device {device!r} does not exist; this machine has {torch.cuda.device_count()} GPU(s)")
     return dev
 
 

@@ -13,6 +13,8 @@ import torch
 
 from ..errors import ModelError, OptionError
 
+MULTILINGUAL_VOCAB = 51865  # Whisper's English-only models have 51864 tokens, multilingual ones more
+
 # Whisper's language codes in token order (the first 99; later models add "yue").
 LANGUAGES = (
     "en zh de es ru ko fr ja pt tr pl ca nl ar sv it id hi fi vi he uk el ms cs ro da hu ta no th "

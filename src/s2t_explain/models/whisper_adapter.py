@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,12 +13,11 @@ from ..errors import ModelError
 from ..features import Features, log_mel_spectrogram
 from ..timebase import CHUNK_SECONDS, WHISPER_ENCODER_STRIDE
 from .base import DecoderOutput, DecoderSession, MaskedStateDecoder, SpeechToTextModel
+from .config import read_config
 from .ct2_format import model_bin_parts, read_model_bin
 from .ct2_whisper import whisper_from_ct2
-from .tokenizer import WhisperTokenizer
+from .tokenizer import MULTILINGUAL_VOCAB, WhisperTokenizer
 from .whisper_net import WhisperNet
-
-MULTILINGUAL_VOCAB = 51865  # Whisper's English-only models have 51864 tokens, multilingual ones more
 
 
 class WhisperAdapter(SpeechToTextModel):
@@ -42,6 +40,7 @@ class WhisperAdapter(SpeechToTextModel):
         self.n_layers = net.dims.n_text_layer
         self.n_heads = net.dims.n_head
         self.n_mels = net.dims.n_mels
+        self.max_text_tokens = net.dims.n_text_ctx
         self.multilingual = tokenizer.multilingual
         self.alignment_heads = alignment_heads
         self._suppress = list(suppress_ids or [])
@@ -57,16 +56,12 @@ class WhisperAdapter(SpeechToTextModel):
         parts = model_bin_parts(folder) + list(extra_parts or [])
         if not parts:
             raise ModelError(f"{folder} has no model.bin (or model.bin.partN files); not a CTranslate2 model folder")
-        config_path = folder / "config.json"
-        try:
-            config = json.loads(config_path.read_text()) if config_path.is_file() else {}
-        except json.JSONDecodeError as e:
-            raise ModelError(f"{config_path} is not valid JSON: {e}") from e
+        config = read_config(folder) or {}
         net = whisper_from_ct2(read_model_bin(parts))
         tokenizer = WhisperTokenizer.from_file(
             folder / "tokenizer.json", multilingual=net.dims.n_vocab >= MULTILINGUAL_VOCAB
         )
-        heads = [(int(l), int(h)) for l, h in config.get("alignment_heads", [])] or None
+        heads = _alignment_heads(config.get("alignment_heads"), net.dims.n_text_layer, net.dims.n_head, folder)
         return cls(
             net,
             tokenizer,
@@ -136,6 +131,19 @@ class WhisperAdapter(SpeechToTextModel):
 
     def suppressed_at_begin(self) -> list[int]:
         return self._suppress_begin
+
+
+def _alignment_heads(raw: object, n_layers: int, n_heads: int, folder: Path) -> list[tuple[int, int]] | None:
+    """The config's alignment heads, checked against the model's shape."""
+    if not raw:
+        return None
+    try:
+        heads = [(int(l), int(h)) for l, h in raw]  # type: ignore[attr-defined]
+    except (TypeError, ValueError) as e:
+        raise ModelError(f"{folder}/config.json has malformed alignment_heads: {e}") from e
+    if any(not (0 <= l < n_layers and 0 <= h < n_heads) for l, h in heads):
+        raise ModelError(f"{folder}/config.json names alignment heads outside the model's {n_layers}x{n_heads}")
+    return heads
 
 
 class _BlendedKV(MaskedStateDecoder):

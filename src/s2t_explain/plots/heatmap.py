@@ -50,14 +50,18 @@ class AttentionHeatmap:
     def figsize(self) -> tuple[float, float]:
         return (10.0, max(2.5, 0.28 * len(self.labels) + 1.2))
 
-    def save(self, path: str | Path, dpi: int = 120) -> Path:
-        """Write a PNG atomically (no pyplot state involved)."""
+    def figure(self) -> Any:
+        """A standalone matplotlib Figure (no pyplot state)."""
         from matplotlib.figure import Figure
 
         fig = Figure(figsize=self.figsize())
         self.plot(ax=fig.add_subplot())
         fig.tight_layout()
+        return fig
+
+    def save(self, path: str | Path, dpi: int = 120) -> Path:
+        """Write a PNG atomically."""
         path = Path(path)
         with atomic_path(path) as tmp:
-            fig.savefig(tmp, dpi=dpi, format="png")
+            self.figure().savefig(tmp, dpi=dpi, format="png")
         return path

@@ -14,6 +14,7 @@ import numpy as np
 from ..pooling import pool
 from ..results.io import atomic_path
 from ..saliency.reliability import normalize_rows
+from ..timebase import FRAMES_PER_SECOND
 
 if TYPE_CHECKING:
     from ..results.explanation import Explanation
@@ -23,6 +24,8 @@ def _reliability_note(result: Explanation, name: str) -> str:
     run = result.saliency.get("maps", {}).get(name)
     if run is None:
         return ""
+    if run["reliability"] is None:
+        return f"{run['n_masks']} masks"
     low = " - LOW, mostly noise" if run["reliability"] < 0.5 else ""
     return f"{run['n_masks']} masks, reliability {run['reliability']:.2f}{low}"
 
@@ -39,7 +42,7 @@ def input_saliency_figure(result: Explanation, max_tokens: int = 12) -> Any:
     cols = min(4, n)
     grid_rows = -(-n // cols)
     fig = Figure(figsize=(3.2 * cols, 2.4 * grid_rows + 0.6))
-    seconds = result.features.shape[1] / 100
+    seconds = result.features.shape[1] / FRAMES_PER_SECOND
     extent = (0.0, seconds, 0, result.features.shape[0])
     for j, row in enumerate(rows):
         ax = fig.add_subplot(grid_rows, cols, j + 1)

@@ -10,7 +10,9 @@ File format (``.npz``, one file per utterance, written atomically), format versi
 optional (present when computed):
 - ``features`` (F, T) float32: the model's input features over the speech frames (for plots);
 - ``input_saliency`` (I, T, F) float32: SM_X; ``encoder_saliency`` (I, T') float32: SM_H;
-- ``token_saliency`` (I, I) float32: previous-token saliency (lower-triangular);
+- ``token_saliency`` (I, I) float32: previous-token saliency (lower-triangular); row i is the
+  predicted token ids[i+1], column j the *input* token ids[j] (so column j is labelled by
+  ``ids[j]``, i.e. row j-1's label);
 the run's options, masks used and reliabilities are in ``meta["saliency"]``.
 Arrays load with plain ``numpy.load``; the JSON is readable without this package.
 """
@@ -27,7 +29,6 @@ import numpy as np
 from ..attention.heads import HeadSet, aggregate, resolve_heads
 from ..decoding.transcript import Transcript
 from ..errors import ResultError
-from ..timebase import FRAMES_PER_SECOND
 from .io import atomic_write
 
 FORMAT_VERSION = 1
@@ -49,6 +50,7 @@ class Explanation:
     encoder_saliency: np.ndarray | None = None  # (I, T') SM_H
     token_saliency: np.ndarray | None = None  # (I, I)
     saliency: dict[str, Any] = field(default_factory=dict)  # options, masks used, reliability
+    encoder_stride: int = 2  # feature frames per encoder frame (Whisper 2, Speech2Text 4)
 
     OPTIONAL_ARRAYS: ClassVar[tuple[str, ...]] = ("features", "input_saliency", "encoder_saliency", "token_saliency")
 
@@ -56,13 +58,6 @@ class Explanation:
     def shape(self) -> tuple[int, int, int, int]:
         """(L, H, I, T')."""
         return tuple(self.cross_attention.shape)  # type: ignore[return-value]
-
-    @property
-    def encoder_stride(self) -> int:
-        """Feature frames per encoder frame (Whisper 2, Speech2Text 4)."""
-        if len(self.frame_times) < 2:
-            return 2
-        return max(1, round(float(self.frame_times[1] - self.frame_times[0]) * FRAMES_PER_SECOND))
 
     def heads(self, spec: str | list = "alignment") -> HeadSet:
         n_layers, n_heads = self.shape[:2]
@@ -81,6 +76,7 @@ class Explanation:
             "duration_s": self.duration,
             "n_frames": self.n_frames,
             "n_encoder_frames": int(self.frame_times.shape[0]),
+            "encoder_stride": self.encoder_stride,
             "shape": {"L": self.shape[0], "H": self.shape[1], "I": self.shape[2], "T'": self.shape[3]},
             "alignment_heads": self.alignment_heads,
             "transcript": self.transcript.to_dict(),
@@ -117,8 +113,16 @@ class Explanation:
             meta = json.loads(str(data["meta"]))
         except Exception as e:
             raise ResultError(f"cannot read result {path}: {e}") from e
-        if meta.get("format_version") != FORMAT_VERSION:
-            raise ResultError(f"{path} has format version {meta.get('format_version')}; expected {FORMAT_VERSION}")
+        if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
+            version = meta.get("format_version") if isinstance(meta, dict) else None
+            raise ResultError(f"{path} has format version {version}; expected {FORMAT_VERSION}")
+        try:
+            return cls._from_stored(data, meta)
+        except (KeyError, TypeError, ValueError) as e:
+            raise ResultError(f"{path} is incomplete or damaged ({type(e).__name__}: {e})") from e
+
+    @classmethod
+    def _from_stored(cls, data: dict[str, np.ndarray], meta: dict[str, Any]) -> Explanation:
         t = meta["transcript"]
         transcript = Transcript(
             ids=[int(i) for i in data["token_ids"]],
@@ -143,6 +147,7 @@ class Explanation:
             alignment_heads=[(int(l), int(h)) for l, h in heads] if heads else None,
             timings=meta.get("timings_s", {}),
             saliency=meta.get("saliency", {}),
+            encoder_stride=int(meta.get("encoder_stride", 2)),
             **{name: data.get(name) for name in cls.OPTIONAL_ARRAYS},
         )
 
@@ -151,6 +156,9 @@ class Explanation:
         lines = []
         for name, run in self.saliency.get("maps", {}).items():
             r, rp = run["reliability"], run.get("reliability_pooled")
+            if r is None:
+                lines.append(f"{name}: {run['n_masks']} masks (reliability not measured)")
+                continue
             pooled = f", pooled to encoder frames {rp:.2f}" if rp is not None else ""
             warn = "  (LOW: mostly noise; use more masks)" if r < 0.5 else ""
             lines.append(f"{name}: {run['n_masks']} masks, split-half reliability {r:.2f}{pooled}{warn}")

@@ -18,6 +18,9 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes owner-only files; results are ordinary files
     try:
         yield Path(tmp)
         os.replace(tmp, path)
@@ -35,5 +38,5 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], Any]) -> None:
 
 
 def write_json(path: str | Path, data: Any) -> None:
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"  # strict JSON
     atomic_write(path, lambda f: f.write(text.encode("utf-8")))

@@ -65,14 +65,14 @@ class Accumulator:
         self.second_order = second_order
         g = family.groups
         if second_order:
-            self.overlap = [_overlaps(family, a) for a in range(len(g))]  # group -> (U_a, P)
-            p = self.overlap[0].shape[1]
-            if p > MAX_JOINT_UNITS:
+            p = sum(x.n_units for x in g)
+            if p > MAX_JOINT_UNITS:  # checked before allocating anything of size P^2
                 raise OptionError(
-                    f"the regression estimator supports at most {MAX_JOINT_UNITS} units over all groups, got {p}; "
+                    f"the regression estimators support at most {MAX_JOINT_UNITS} units over all groups, got {p}; "
                     "use coarser granularities or the mean estimator"
                 )
-            self.laplacian = _block_laplacian(family)  # (P, P): neighbouring units within each group
+            self.overlap = [_overlaps(family, a) for a in range(len(g))]  # group -> (U_a, P)
+            self._laplacian: np.ndarray | None = None
             self.feature_sum = [np.zeros(p) for _ in range(2)]
             self.gram = [np.zeros((p, p)) for _ in range(2)]
             self.cross = [np.zeros((p, n_rows)) for _ in range(2)]
@@ -98,6 +98,13 @@ class Accumulator:
                 self.feature_sum[h] += x
                 self.gram[h] += np.outer(x, x)
                 self.cross[h] += np.outer(x, s)
+
+    @property
+    def laplacian(self) -> np.ndarray:
+        """(P, P) graph Laplacian of neighbouring units within each group (built on first use)."""
+        if self._laplacian is None:
+            self._laplacian = _block_laplacian(self.family)
+        return self._laplacian
 
     @property
     def n_masks(self) -> int:

@@ -2,9 +2,10 @@
 
 Masks are evaluated in batches (``batch_size`` perturbations per forward pass, one teacher-forced
 pass per mask for all I tokens); scores are accumulated online per group and half; every
-``check_every`` batches the split-half reliability is computed, and the run stops early once it
-reaches ``target_reliability``. Results do not depend on the batch size (masks are drawn per
-fixed-size chunk) and are reproducible from the seed.
+``check_every`` masks the split-half reliability is computed, and the run stops early once it
+reaches ``target_reliability``. Masks are drawn per fixed-size chunk and batches are cut at the
+check points, so the masks used, the checks and the stopping point do not depend on the batch
+size (values agree within float tolerance) and everything is reproducible from the seed.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ class MapRun:
 
     values: np.ndarray  # (I, *elements) estimate from all masks
     n_masks: int
-    reliability: float  # split-half (Spearman-Brown), per-token normalised, selected rows
+    reliability: float | None  # split-half (Spearman-Brown), per-token normalised, selected rows
     reliability_pooled: float | None  # the same after pooling to encoder frames (input maps)
     curve: list[tuple[int, float]] = field(default_factory=list)  # (masks, reliability) per check
     seconds: float = 0.0
@@ -40,7 +41,7 @@ class MapRun:
     def summary(self) -> dict:
         out = {
             "n_masks": self.n_masks,
-            "reliability": round(self.reliability, 4),
+            "reliability": None if self.reliability is None else round(self.reliability, 4),
             "reliability_pooled": None if self.reliability_pooled is None else round(self.reliability_pooled, 4),
             "seconds": round(self.seconds, 2),
             "masks_per_second": round(self.n_masks / self.seconds, 2) if self.seconds else None,
@@ -57,7 +58,7 @@ class EngineSettings:
     batch_size: int = 8
     estimator: str = "mean"
     target_reliability: float | None = None
-    check_every: int = 8
+    check_every: int = 64  # masks between reliability checks
     progress: str | None = None  # progress bar label; None = no bar
 
 
@@ -77,7 +78,7 @@ def run(
     curve: list[tuple[int, float]] = []
     bar = _bar(settings)
     start = time.perf_counter()
-    done, batches, stopped = 0, 0, False
+    done, stopped = 0, False
 
     def reliability() -> tuple[float, float | None]:
         a, b = estimator(acc, (0,))[keep], estimator(acc, (1,))[keep]
@@ -85,17 +86,18 @@ def run(
 
     try:
         while done < settings.n_masks:
-            ks = list(range(done, min(done + settings.batch_size, settings.n_masks)))
+            next_check = (done // settings.check_every + 1) * settings.check_every
+            ks = list(range(done, min(done + settings.batch_size, next_check, settings.n_masks)))
             scores = evaluate(ks)
             acc.add(ks, scores)
             for other in extra or []:
                 other.add(ks, scores)
             if on_batch is not None:
                 on_batch(ks, scores)
-            done, batches = done + len(ks), batches + 1
+            done += len(ks)
             if bar is not None:
                 bar.update(len(ks))
-            if batches % settings.check_every == 0 and done < settings.n_masks:
+            if done % settings.check_every == 0 and done < settings.n_masks:
                 r, _ = reliability()
                 curve.append((done, r))
                 if bar is not None:
@@ -108,7 +110,8 @@ def run(
             bar.close()
     seconds = time.perf_counter() - start
     r, r_pooled = reliability()
-    curve.append((done, r))
+    if not curve or curve[-1][0] != done:
+        curve.append((done, r))
     result = MapRun(
         values=estimator(acc, (0, 1)),
         n_masks=done,

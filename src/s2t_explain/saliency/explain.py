@@ -79,7 +79,7 @@ class SaliencyJob:
         if tokens is not None:
             values = ESTIMATORS.get(self.options.estimator)(extra[0], (0, 1))[:, 0]  # (I, I)
             values = np.tril(values)  # row i only sees input tokens 0..i (causal decoder)
-            token_run = MapRun(values, result.n_masks, float("nan"), None, seconds=result.seconds,
+            token_run = MapRun(values, result.n_masks, None, None, seconds=result.seconds,
                                groups={"tokens": self.n_rows})
         return result, token_run
 

@@ -7,10 +7,11 @@ k mod n_groups, so any prefix of masks is balanced over groups.
 
 Designs (how unit occlusions are drawn; ours except iid):
 - ``iid``: each unit occluded independently with probability p (the paper);
-- ``balanced``: exactly round(p * n_units) units occluded, chosen uniformly at random;
+- ``balanced``: exactly floor(p * n_units + 0.5) units occluded, chosen uniformly at random;
 - ``antithetic``: balanced masks in complementary pairs (m, not m) for p = 0.5.
 Randomness comes from one generator per chunk of masks, seeded by (seed, stream, chunk), so the
-masks do not depend on the batch size.
+masks do not depend on the batch size. A family caches one chunk; it is not meant to be shared
+between threads.
 """
 
 from __future__ import annotations
@@ -56,9 +57,11 @@ class MaskFamily:
     def unit_mask(self, k: int) -> np.ndarray:
         """Occlusion of the units of mask k's group, shape (n_units,) bool."""
         chunk, offset = divmod(k, self.chunk)
-        if self._cache is None or self._cache[0] != chunk:
-            self._cache = (chunk, self._draw_chunk(chunk))
-        return self._cache[1][offset]
+        cache = self._cache
+        if cache is None or cache[0] != chunk:
+            cache = (chunk, self._draw_chunk(chunk))
+            self._cache = cache
+        return cache[1][offset]
 
     def _draw_chunk(self, chunk: int) -> list[np.ndarray]:
         rng = np.random.default_rng([self.seed, self.stream, chunk])
@@ -71,7 +74,7 @@ class MaskFamily:
                 out.append(~out[-len(self.groups)])  # complement of the mask one cycle earlier
             else:
                 m = np.zeros(n, dtype=bool)
-                m[rng.permutation(n)[: int(round(self.p * n))]] = True
+                m[rng.permutation(n)[: int(np.floor(self.p * n + 0.5))]] = True  # round half up
                 out.append(m)
         return out
 

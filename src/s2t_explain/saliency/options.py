@@ -34,6 +34,10 @@ class InputSaliencyOptions:
         _check_common(self.n_masks, self.p)
         if not self.granularities or any(g < 1 for g in self.granularities):
             raise OptionError(f"granularities must be positive segment counts, got {self.granularities}")
+        if self.reference_frames < 1 or self.max_scale_frames < 1:
+            raise OptionError("reference_frames and max_scale_frames must be >= 1")
+        if any(len(ps) != 2 or min(ps) < 1 for ps in self.patch_sizes):
+            raise OptionError(f"grid patch sizes must be (frames, bins) pairs >= 1, got {self.patch_sizes}")
         if self.masks not in ("superpixels", "grid"):
             raise OptionError(f"unknown input mask family {self.masks!r}; use superpixels or grid")
         if not 0.0 <= self.p_dec < 1.0:
@@ -70,15 +74,39 @@ class SaliencyOptions:
     batch_size: int = 8  # perturbations per forward pass
     seed: int = 0
     target_reliability: float | None = None  # stop early once split-half reliability reaches it
-    check_every: int = 8  # batches between reliability checks
+    check_every: int = 64  # masks between reliability checks (fixed, so stopping ignores batch size)
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
             raise OptionError(f"batch size must be >= 1, got {self.batch_size}")
         if self.target_reliability is not None and not 0.0 < self.target_reliability < 1.0:
             raise OptionError(f"target reliability must be in (0, 1), got {self.target_reliability}")
+        if self.seed < 0:
+            raise OptionError(f"seed must be >= 0, got {self.seed}")
+        if self.check_every < 1:
+            raise OptionError(f"check_every must be >= 1 mask, got {self.check_every}")
+        _check_names(self)
         if self.input is None and self.encoder is None:
             raise OptionError("nothing to compute: enable input or encoder saliency")
+
+
+def _check_names(options: SaliencyOptions) -> None:
+    """Registry names are checked up front, not after minutes of computation."""
+    from .estimators import ESTIMATORS, NEEDS_SECOND_ORDER
+    from .perturb import ENCODER_BASELINES, INPUT_BASELINES
+    from .scorers import SCORERS
+
+    SCORERS.get(options.scorer)
+    ESTIMATORS.get(options.estimator)
+    if options.input is not None:
+        INPUT_BASELINES.get(options.input.baseline)
+    if options.encoder is not None:
+        ENCODER_BASELINES.get(options.encoder.baseline)
+        if options.encoder.mode == "elements" and options.estimator in NEEDS_SECOND_ORDER:
+            raise OptionError(
+                f"the {options.estimator} estimator cannot fit one effect per encoder entry (mode=elements); "
+                "use the mean estimator"
+            )
 
 
 def _check_common(n_masks: int, p: float) -> None:
@@ -117,6 +145,7 @@ def preset(name: str) -> SaliencyOptions:
 
 def with_masks(options: SaliencyOptions, n_input: int | None = None, n_encoder: int | None = None) -> SaliencyOptions:
     """Copy of ``options`` with other mask budgets."""
-    inp = replace(options.input, n_masks=n_input) if options.input and n_input else options.input
-    enc = replace(options.encoder, n_masks=n_encoder) if options.encoder and n_encoder else options.encoder
+    inp = replace(options.input, n_masks=n_input) if options.input and n_input is not None else options.input
+    enc = (replace(options.encoder, n_masks=n_encoder) if options.encoder and n_encoder is not None
+           else options.encoder)
     return replace(options, input=inp, encoder=enc)

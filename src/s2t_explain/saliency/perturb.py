@@ -20,7 +20,6 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from ..errors import OptionError
 from ..models.base import SpeechToTextModel
 from ..registry import Registry
 
@@ -74,6 +73,30 @@ def silenced_features(features: torch.Tensor, n_frames: int) -> torch.Tensor:
     return out
 
 
+# (features (F, N), n_frames T, states (1, S, D), model, T') -> baseline states (1, S, D)
+EncoderBaseline = Callable[[torch.Tensor, int, torch.Tensor, SpeechToTextModel, int], torch.Tensor]
+ENCODER_BASELINES: Registry[EncoderBaseline] = Registry("encoder baseline")
+
+
+@ENCODER_BASELINES.register("silence")
+def _encoded_silence(features: torch.Tensor, n_frames: int, states: torch.Tensor, model: SpeechToTextModel,
+                     n_enc: int) -> torch.Tensor:
+    with torch.no_grad():
+        return model.encode(silenced_features(features, n_frames)[None])
+
+
+@ENCODER_BASELINES.register("zero")
+def _zero_states(features: torch.Tensor, n_frames: int, states: torch.Tensor, model: SpeechToTextModel,
+                 n_enc: int) -> torch.Tensor:
+    return torch.zeros_like(states)
+
+
+@ENCODER_BASELINES.register("mean")
+def _mean_state(features: torch.Tensor, n_frames: int, states: torch.Tensor, model: SpeechToTextModel,
+                n_enc: int) -> torch.Tensor:
+    return states[:, :n_enc].mean(dim=1, keepdim=True).expand_as(states)
+
+
 class StatePerturber:
     """Occludes encoder states (whole frames or single entries); decoder passes only."""
 
@@ -82,19 +105,9 @@ class StatePerturber:
         self.model = model
         self.states = states  # (1, S, D)
         self.n_enc = model.n_encoder_frames(n_frames)
-        self.base = self._baseline(baseline, features, n_frames)  # (1, S, D)
+        self.base = ENCODER_BASELINES.get(baseline)(features, n_frames, states, model, self.n_enc)  # (1, S, D)
         self.tokens = torch.tensor([ids[:-1]], device=model.device)
         self.frames = model.masked_state_decoder(self.states, self.base)
-
-    def _baseline(self, name: str, features: torch.Tensor, n_frames: int) -> torch.Tensor:
-        if name == "silence":
-            with torch.no_grad():
-                return self.model.encode(silenced_features(features, n_frames)[None])
-        if name == "zero":
-            return torch.zeros_like(self.states)
-        if name == "mean":
-            return self.states[:, : self.n_enc].mean(dim=1, keepdim=True).expand_as(self.states)
-        raise OptionError(f"unknown encoder baseline {name!r}; use one of: silence, zero, mean")
 
     @torch.no_grad()
     def logits(self, masks: np.ndarray) -> torch.Tensor:

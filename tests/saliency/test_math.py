@@ -1,0 +1,100 @@
+"""Estimators, reliability and perturbation paths against brute-force or hand computations."""
+
+import numpy as np
+import pytest
+import torch
+
+from helpers import speechlike
+from s2t_explain.decoding import DecodingOptions, make_transcript
+from s2t_explain.models.base import MaskedStateDecoder
+from s2t_explain.pipeline import prepare
+from s2t_explain.saliency.accumulate import Accumulator
+from s2t_explain.saliency.estimators import ESTIMATORS, RIDGE
+from s2t_explain.saliency.masks import FrameBlockMasks
+from s2t_explain.saliency.perturb import InputPerturber, StatePerturber
+from s2t_explain.saliency.reliability import split_half
+
+
+@pytest.fixture(scope="module")
+def recorded():
+    family = FrameBlockMasks(12, (1, 3), p=0.5, seed=5)
+    rng = np.random.default_rng(0)
+    n = 320  # 80 blocks of 2 x 2 masks: each half gets 40 blocks
+    scores = rng.random((n, 2))
+    acc = Accumulator(family, 2, second_order=True)
+    acc.add(list(range(n)), scores)
+    return family, scores, acc
+
+
+def test_mean_estimator_brute_force(recorded):
+    family, scores, acc = recorded
+    masks = np.stack([family.element_mask(k) for k in range(len(scores))])  # (n, 12)
+    expected = (scores.T @ masks) / masks.sum(0)  # mean score over masks occluding each element
+    np.testing.assert_allclose(ESTIMATORS.get("mean")(acc, (0, 1)), expected, rtol=1e-10)
+
+
+def test_regression_estimator_matches_explicit_ridge(recorded):
+    family, scores, acc = recorded
+    n = len(scores)
+    # features: occluded fraction of every unit of both groups, for every mask
+    features = []
+    for k in range(n):
+        occluded = family.element_mask(k).astype(float)
+        row = [np.bincount(g.labels, weights=occluded, minlength=g.n_units) / np.bincount(g.labels)
+               for g in family.groups]
+        features.append(np.concatenate(row))
+    X = np.array(features)
+    Xc, Sc = X - X.mean(0), scores - scores.mean(0)
+    gram = Xc.T @ Xc
+    beta = np.linalg.solve(gram + RIDGE * np.diag(np.diag(gram) + 1e-9), Xc.T @ Sc)  # (P, I)
+    expected = beta[:12].T[:, family.groups[0].labels] + beta[12:].T[:, family.groups[1].labels]
+    np.testing.assert_allclose(ESTIMATORS.get("regression")(acc, (0, 1)), expected, rtol=1e-8, atol=1e-12)
+
+
+def test_halves_are_balanced(recorded):
+    family, scores, acc = recorded
+    assert acc.n[0] == acc.n[1] == [80, 80]  # each half sees each group equally often
+
+
+def test_split_half():
+    rng = np.random.default_rng(1)
+    a = rng.random((3, 50))
+    assert split_half(a, a) == pytest.approx(1.0)
+    assert split_half(a, 5 * a + 2) == pytest.approx(1.0)  # per-token normalisation
+    assert abs(split_half(a, rng.random((3, 50)))) < 0.35
+    assert split_half(a, np.ones((3, 50))) == 0.0
+
+
+@pytest.fixture(scope="module")
+def job(tiny_whisper):
+    prepared = prepare(tiny_whisper, speechlike(0.7))
+    transcript = make_transcript(tiny_whisper, prepared.states, DecodingOptions(), text="a b c")
+    return tiny_whisper, prepared, transcript
+
+
+def test_blended_kv_matches_generic_state_blending(job):
+    model, prepared, transcript = job
+    tokens = torch.tensor([transcript.ids[:-1]] * 3)
+    baseline = torch.randn_like(prepared.states)
+    mask = torch.zeros(3, prepared.states.shape[1], dtype=torch.bool)
+    mask[0, :10] = True
+    mask[1, 5:40:3] = True
+    fast = model.masked_state_decoder(prepared.states, baseline).logits(tokens, mask)
+    generic = MaskedStateDecoder(model, prepared.states, baseline).logits(tokens, mask)
+    torch.testing.assert_close(fast, generic, atol=1e-5, rtol=1e-5)
+
+
+def test_perturbers_with_empty_and_full_masks(job):
+    model, prepared, transcript = job
+    T = prepared.features.n_frames
+    clean = model.decode(torch.tensor([transcript.ids[:-1]]), prepared.states).logits
+    inputs = InputPerturber(model, prepared.features.values, T, transcript.ids)
+    torch.testing.assert_close(inputs.logits(np.zeros((2, T, 80), bool)), clean.expand(2, -1, -1), atol=1e-5, rtol=0)
+    states = StatePerturber(model, prepared.features.values, prepared.states, T, transcript.ids)
+    n_enc = model.n_encoder_frames(T)
+    torch.testing.assert_close(states.logits(np.zeros((1, n_enc), bool)), clean, atol=1e-5, rtol=0)
+    # every speech frame occluded == decoding the baseline states on the speech frames
+    blended = prepared.states.clone()
+    blended[:, :n_enc] = states.base[:, :n_enc]
+    expected = model.decode(torch.tensor([transcript.ids[:-1]]), blended).logits
+    torch.testing.assert_close(states.logits(np.ones((1, n_enc), bool)), expected, atol=1e-5, rtol=1e-5)
