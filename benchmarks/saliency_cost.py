@@ -65,19 +65,12 @@ def main() -> None:
         sync()
         return time.perf_counter() - t0
 
-    def engine_input() -> float:
+    def engine(method: str) -> float:
+        """Seconds for one saliency map (``input_saliency`` or ``encoder_saliency``) of N masks."""
         job = SaliencyJob(model, features, n_frames, prepared.states, transcript, options, progress=False)
         sync()
         t0 = time.perf_counter()
-        job.input_saliency()
-        sync()
-        return time.perf_counter() - t0
-
-    def engine_encoder() -> float:
-        job = SaliencyJob(model, features, n_frames, prepared.states, transcript, options, progress=False)
-        sync()
-        t0 = time.perf_counter()
-        job.encoder_saliency()
+        getattr(job, method)()
         sync()
         return time.perf_counter() - t0
 
@@ -85,7 +78,7 @@ def main() -> None:
     overhead, ratio_h = [], []
     t_bare, t_x, t_h = [], [], []
     for _ in range(args.rounds):
-        a, b, c = bare(), engine_input(), engine_encoder()
+        a, b, c = bare(), engine("input_saliency"), engine("encoder_saliency")
         t_bare.append(a)
         t_x.append(b)
         t_h.append(c)
