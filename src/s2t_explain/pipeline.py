@@ -90,14 +90,18 @@ def explain_attention(
     options: DecodingOptions = DecodingOptions(),
     text: str | None = None,
     sample_rate: int | None = None,
+    distributions: bool = False,
 ) -> Explanation:
-    """Transcript plus cross-attention of every layer and head, shape (L, H, I, T')."""
+    """Transcript plus cross-attention of every layer and head, shape (L, H, I, T').
+
+    ``distributions`` keeps the clean (I, V) log-distributions in the transcript.
+    """
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     prepared = audio if isinstance(audio, Prepared) else prepare(model, audio, sample_rate)
     timings["encode"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    transcript = make_transcript(model, prepared.states, options, text=text)
+    transcript = make_transcript(model, prepared.states, options, text=text, distributions=distributions)
     timings["decode"] = time.perf_counter() - t0
     if transcript.n_text_tokens == 0:
         raise OptionError(
@@ -137,7 +141,7 @@ def explain(
     """
     opts = preset(options) if isinstance(options, str) else options
     prepared = audio if isinstance(audio, Prepared) else prepare(model, audio, sample_rate)
-    result = explain_attention(model, prepared, decoding, text=text)
+    result = explain_attention(model, prepared, decoding, text=text, distributions=True)
     job = SaliencyJob(model, prepared.features.values, prepared.features.n_frames, prepared.states,
                       result.transcript, opts, progress=progress)
     runs: dict[str, MapRun | None] = {}

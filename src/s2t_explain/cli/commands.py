@@ -44,8 +44,6 @@ def _options(args: argparse.Namespace) -> DecodingOptions:
 def _load(args: argparse.Namespace, status: Status) -> tuple[SpeechToTextModel, DecodingOptions, Prepared]:
     """Check options and read the audio first (cheap failures), then load the model and encode."""
     options = _options(args)
-    if getattr(args, "top", 0) < 0:
-        raise OptionError("--top must be >= 0")
     with status.step("reading audio"):
         samples = load_audio(args.audio)
     with status.step(f"loading {args.model}"):
@@ -67,6 +65,8 @@ def add_transcribe(sub: argparse._SubParsersAction) -> None:
 
 
 def run_transcribe(args: argparse.Namespace) -> int:
+    if args.top < 0:
+        raise OptionError("--top must be >= 0")
     status = Status(args.quiet)
     model, options, prepared = _load(args, status)
     with status.step("decoding" if args.text is None else "scoring forced text"):

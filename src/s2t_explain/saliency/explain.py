@@ -34,8 +34,10 @@ class SaliencyJob:
         self.scorer = SCORERS.get(options.scorer)
         ESTIMATORS.get(options.estimator)  # fail fast on a bad name
         ids = transcript.ids
-        _, distributions = score(model, states, ids, distributions=True)
-        assert distributions is not None
+        distributions = transcript.distributions  # the transcript's own clean pass, when it kept them
+        if distributions is None:
+            _, distributions = score(model, states, ids, distributions=True)
+            assert distributions is not None
         self.clean_logp = torch.from_numpy(distributions).to(model.device)  # (I, V) log P_i
         self.targets = torch.tensor(ids[1:], device=model.device)
         self.rows = ~transcript.special  # text tokens count for reliability (EOT and prompt do not)

@@ -28,6 +28,14 @@ CHUNK_CYCLES = 16  # masks per generator = 2 * n_groups * CHUNK_CYCLES (antithet
 DESIGNS = ("iid", "balanced", "antithetic")
 
 
+def check_design(design: str, p: float) -> None:
+    """Raise OptionError for an unknown design or an antithetic design with p != 0.5."""
+    if design not in DESIGNS:
+        raise OptionError(f"unknown mask design {design!r}; use one of: {', '.join(DESIGNS)}")
+    if design == "antithetic" and abs(p - 0.5) > 1e-9:
+        raise OptionError("antithetic masks need p = 0.5 (a mask and its complement)")
+
+
 @dataclass(frozen=True)
 class Group:
     labels: np.ndarray  # element -> unit index, shape = the explained array's shape
@@ -39,10 +47,7 @@ class MaskFamily:
     """Draws unit-level masks for its groups; subclasses only build the groups."""
 
     def __init__(self, groups: list[Group], p: float, design: str, seed: int, stream: int) -> None:
-        if design not in DESIGNS:
-            raise OptionError(f"unknown mask design {design!r}; use one of: {', '.join(DESIGNS)}")
-        if design == "antithetic" and abs(p - 0.5) > 1e-9:
-            raise OptionError("antithetic masks need p = 0.5 (a mask and its complement)")
+        check_design(design, p)
         self.groups, self.p, self.design, self.seed, self.stream = groups, p, design, seed, stream
         self.chunk = 2 * len(groups) * CHUNK_CYCLES  # fixed: results do not depend on batch size
         self._cache: tuple[int, list[np.ndarray]] | None = None

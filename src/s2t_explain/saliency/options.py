@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from ..errors import OptionError
+from .masks import check_design
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class InputSaliencyOptions:
     p_dec: float = 0.0  # previous-token saliency: token embeddings zeroed with prob p_dec (off)
 
     def __post_init__(self) -> None:
-        _check_common(self.n_masks, self.p)
+        _check_common(self.n_masks, self.p, self.design)
         if not self.granularities or any(g < 1 for g in self.granularities):
             raise OptionError(f"granularities must be positive segment counts, got {self.granularities}")
         if self.reference_frames < 1 or self.max_scale_frames < 1:
@@ -56,7 +57,7 @@ class EncoderSaliencyOptions:
     design: str = "iid"
 
     def __post_init__(self) -> None:
-        _check_common(self.n_masks, self.p)
+        _check_common(self.n_masks, self.p, self.design)
         if not self.block_sizes or any(b < 1 for b in self.block_sizes):
             raise OptionError(f"block sizes must be >= 1, got {self.block_sizes}")
         if self.mode not in ("frames", "elements"):
@@ -109,11 +110,12 @@ def _check_names(options: SaliencyOptions) -> None:
             )
 
 
-def _check_common(n_masks: int, p: float) -> None:
+def _check_common(n_masks: int, p: float, design: str) -> None:
     if n_masks < 2:
         raise OptionError(f"need at least 2 masks (two halves for reliability), got {n_masks}")
     if not 0.0 < p < 1.0:
         raise OptionError(f"occlusion probability must be in (0, 1), got {p}")
+    check_design(design, p)
 
 
 # (ours) Coarse SLIC segmentation for a CPU demo: 54 / 121 / 182 segments on the 3.7 s demo clip
