@@ -27,7 +27,7 @@ from s2t_explain.pipeline import explain_attention, prepare
 from s2t_explain.pooling import pool
 from s2t_explain.saliency.accumulate import Accumulator
 from s2t_explain.saliency.engine import EngineSettings, run
-from s2t_explain.saliency.estimators import ESTIMATORS, NEEDS_SECOND_ORDER
+from s2t_explain.saliency.estimators import ESTIMATORS, NEEDS_SCORES, NEEDS_SECOND_ORDER
 from s2t_explain.saliency.explain import SaliencyJob
 from s2t_explain.saliency.masks import SuperpixelMasks
 from s2t_explain.saliency.options import InputSaliencyOptions, SaliencyOptions
@@ -50,7 +50,8 @@ def record(job: SaliencyJob, family: SuperpixelMasks, perturber: InputPerturber,
 
 
 def replay(family: SuperpixelMasks, scores: np.ndarray, estimator: str, n: int) -> Accumulator:
-    acc = Accumulator(family, scores.shape[1], second_order=estimator in NEEDS_SECOND_ORDER)
+    acc = Accumulator(family, scores.shape[1], second_order=estimator in NEEDS_SECOND_ORDER,
+                      keep_scores=estimator in NEEDS_SCORES)
     acc.add(list(range(n)), scores[:n])
     return acc
 

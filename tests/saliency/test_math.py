@@ -51,6 +51,30 @@ def test_regression_estimator_matches_explicit_ridge(recorded):
     np.testing.assert_allclose(ESTIMATORS.get("regression")(acc, (0, 1)), expected, rtol=1e-8, atol=1e-12)
 
 
+def test_robust_estimator_resists_outlier_masks():
+    """Planted additive effects plus a few huge scores: Huber's fit stays close, least squares does not."""
+    family = FrameBlockMasks(12, (1,), p=0.5, seed=3)
+    n = 400
+    masks = np.stack([family.element_mask(k) for k in range(n)]).astype(float)  # (n, 12)
+    effects = np.zeros(12)
+    effects[4:7] = 1.0
+    rng = np.random.default_rng(1)
+    scores = masks @ effects + 0.05 * rng.standard_normal(n)
+    outliers = rng.choice(n, 12, replace=False)
+    scores[outliers] += 40.0 * rng.random(12)  # heavy tail: a few masks cost far more than additive
+    scores = scores[:, None]
+    fits = {}
+    for name in ("regression-smooth", "regression-robust"):
+        acc = Accumulator(family, 1, second_order=True, keep_scores=name == "regression-robust")
+        acc.add(list(range(n)), scores)
+        fits[name] = ESTIMATORS.get(name)(acc, (0, 1))[0]
+    r = {k: np.corrcoef(v, effects)[0, 1] for k, v in fits.items()}  # shapes, not the ridge-shrunk scale
+    assert r["regression-robust"] > 0.9 > r["regression-smooth"]
+    assert set(np.argsort(fits["regression-robust"])[-3:]) == {4, 5, 6}
+    with pytest.raises(ValueError, match="keep_scores"):
+        ESTIMATORS.get("regression-robust")(Accumulator(family, 1, second_order=True), (0, 1))
+
+
 def test_halves_are_balanced(recorded):
     family, scores, acc = recorded
     assert acc.n[0] == acc.n[1] == [80, 80]  # each half sees each group equally often

@@ -44,20 +44,37 @@ def generate(
 
 
 def _greedy(model: SpeechToTextModel, states: torch.Tensor, prompt: list[int], options: DecodingOptions) -> list[int]:
-    tokens = torch.tensor([prompt], device=states.device)
-    out: list[int] = []
+    return greedy_batch(model, states, prompt, options)[0]
+
+
+@torch.no_grad()
+def greedy_batch(
+    model: SpeechToTextModel, states: torch.Tensor, prompt: list[int], options: DecodingOptions
+) -> list[list[int]]:
+    """Greedy decoding of B inputs at once: states (B, S, D) -> B lists of generated ids.
+
+    Each row stops at its own end-of-text; finished rows are padded with end-of-text internally
+    (their later logits are ignored), so every row gets what decoding it alone would give.
+    """
+    b = states.shape[0]
+    tokens = torch.tensor([prompt] * b, device=states.device)  # (B, t)
+    out: list[list[int]] = [[] for _ in range(b)]
+    done = torch.zeros(b, dtype=torch.bool, device=states.device)
     mask: torch.Tensor | None = None
     with model.decoder_session(states) as session:
         for step in range(options.max_new_tokens):
-            logits = session.logits(tokens)[:, -1]  # (1, V)
+            logits = session.logits(tokens)[:, -1]  # (B, V)
             if mask is None:
                 mask = _suppress_mask(model, logits.shape[-1], logits.device)
             begin = model.suppressed_at_begin() if step == 0 and options.suppress_blank else None
-            token = int(_next_logprobs(logits, mask, begin).argmax(dim=-1))
-            out.append(token)
-            if token == model.eot:
+            picked = _next_logprobs(logits, mask, begin).argmax(dim=-1)  # (B,)
+            picked = torch.where(done, torch.full_like(picked, model.eot), picked)
+            for row in torch.nonzero(~done).flatten().tolist():
+                out[row].append(int(picked[row]))
+            done |= picked == model.eot
+            if bool(done.all()):
                 break
-            tokens = torch.cat([tokens, tokens.new_tensor([[token]])], dim=1)
+            tokens = torch.cat([tokens, picked[:, None]], dim=1)
     return out
 
 

@@ -10,6 +10,8 @@ groups' units at once: feature (g', u') = the fraction of unit u' of group g' th
 occludes (exact, via the overlap of the partitions), P = sum of all groups' units. Per half we
 keep the sums of these features, their Gram matrix (P, P) and their cross-products with the
 scores (P, I); memory is P^2 per half, still independent of the number of masks.
+With ``keep_scores`` (for the robust estimator, which reweights masks) the mask indices and
+their scores are also kept, (N, I) floats; features are regenerated from the seeded masks.
 Mask k goes to half (k // (2 G)) mod 2 (G groups): each half sees every group equally often and
 antithetic pairs (k, k - G) stay in the same half.
 """
@@ -59,10 +61,14 @@ def _overlaps(family: MaskFamily, a: int) -> np.ndarray:
 
 
 class Accumulator:
-    def __init__(self, family: MaskFamily, n_rows: int, second_order: bool = False) -> None:
+    def __init__(self, family: MaskFamily, n_rows: int, second_order: bool = False,
+                 keep_scores: bool = False) -> None:
         self.family = family
         self.n_rows = n_rows
-        self.second_order = second_order
+        self.second_order = second_order or keep_scores
+        self.keep_scores = keep_scores
+        self.kept: list[list[tuple[int, np.ndarray]]] = [[], []]  # per half: (mask index, scores (I,))
+        second_order = self.second_order
         g = family.groups
         if second_order:
             p = sum(x.n_units for x in g)
@@ -93,11 +99,18 @@ class Accumulator:
             self.counts[h][g] += occluded
             self.totals[h][g] += s
             self.n[h][g] += 1
+            if self.keep_scores:
+                self.kept[h].append((k, np.asarray(s, dtype=np.float64)))
             if self.second_order:
                 x = occluded.astype(np.float64) @ self.overlap[g]  # (P,) occluded fractions
                 self.feature_sum[h] += x
                 self.gram[h] += np.outer(x, x)
                 self.cross[h] += np.outer(x, s)
+
+    def features(self, ks: list[int]) -> np.ndarray:
+        """(len(ks), P): every group's occluded unit fractions for masks ``ks`` (regenerated from the seed)."""
+        return np.stack([self.family.unit_mask(k).astype(np.float64) @ self.overlap[self.family.group_of(k)]
+                         for k in ks])
 
     @property
     def laplacian(self) -> np.ndarray:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .accumulate import Accumulator
-from .estimators import ESTIMATORS, NEEDS_SECOND_ORDER
+from .estimators import ESTIMATORS, NEEDS_SCORES, NEEDS_SECOND_ORDER
 from .masks import MaskFamily
 from .reliability import split_half
 
@@ -73,7 +73,8 @@ def run(
     on_batch: Callable[[list[int], np.ndarray], None] | None = None,
 ) -> tuple[MapRun, Accumulator]:
     estimator = ESTIMATORS.get(settings.estimator)
-    acc = Accumulator(family, n_rows, second_order=settings.estimator in NEEDS_SECOND_ORDER)
+    acc = Accumulator(family, n_rows, second_order=settings.estimator in NEEDS_SECOND_ORDER,
+                      keep_scores=settings.estimator in NEEDS_SCORES)
     keep = np.ones(n_rows, dtype=bool) if rows is None else rows
     curve: list[tuple[int, float]] = []
     bar = _bar(settings)

@@ -17,7 +17,7 @@ from ..models.base import SpeechToTextModel
 from ..pooling import pool
 from .accumulate import Accumulator
 from .engine import EngineSettings, MapRun, run
-from .estimators import ESTIMATORS, NEEDS_SECOND_ORDER
+from .estimators import ESTIMATORS, NEEDS_SCORES, NEEDS_SECOND_ORDER
 from .masks import ElementMasks, FrameBlockMasks, GridMasks, MaskFamily, SuperpixelMasks
 from .options import SaliencyOptions
 from .perturb import InputPerturber, StatePerturber
@@ -67,7 +67,9 @@ class SaliencyJob:
         extra: list[Accumulator] = []
         if o.p_dec > 0:
             tokens = ElementMasks((1, self.n_rows), o.p_dec, "iid", self.options.seed)
-            extra.append(Accumulator(tokens, self.n_rows, second_order=self.options.estimator in NEEDS_SECOND_ORDER))
+            est = self.options.estimator
+            extra.append(Accumulator(tokens, self.n_rows, second_order=est in NEEDS_SECOND_ORDER,
+                                     keep_scores=est in NEEDS_SCORES))
 
         def evaluate(ks: list[int]) -> np.ndarray:
             masks = np.stack([family.element_mask(k) for k in ks])  # (B, T, F)

@@ -1,0 +1,138 @@
+"""One utterance of a study: explain it, then compare and judge the maps.
+
+Returns the :class:`Explanation` (saved as the utterance's ``.npz``) and a JSON-ready record:
+- ``agreement``: for each pair (``CA-SMX``: cross-attention vs pooled SM_X, ``CA-SMH``) and each
+  statistic, the correlation per (layer, head), per layer, over all heads, over the alignment
+  heads and for the best head; ``SMX-SMH``: one value per statistic;
+- ``faithfulness``: deletion / insertion curves and AUCs per scoring, for cross-attention
+  (aggregated over ``attention_heads``), pooled SM_X, full-resolution SM_X, SM_H and a random ranking;
+- ``size``: compactness (percent) of each map;
+- ``reliability``, ``masks``, the transcript, its WER/BLEU against the reference, and timings.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from ..decoding import DecodingOptions
+from ..metrics.agreement import agreement, correlate, normalize
+from ..metrics.faithfulness import size_auc
+from ..metrics.text import TEXT_METRICS
+from ..models.base import SpeechToTextModel
+from ..pipeline import explain, prepare
+from ..pooling import pool
+from ..results.explanation import Explanation
+from .faithfulness import CurveScorer, faithfulness_curves
+from .manifest import Utterance
+from .options import StudyOptions
+
+EXPLANATIONS = ("CA", "SMX-pooled", "SMX", "SMH")  # names used in faithfulness tables
+
+
+def explained_rows(result: Explanation, include_eos: bool) -> np.ndarray:
+    """(I,) bool: text tokens, plus the end-of-text row if asked for."""
+    rows = ~result.transcript.special
+    if include_eos and result.transcript.labels and result.transcript.labels[-1] == "<|endoftext|>":
+        rows = rows.copy()
+        rows[-1] = True
+    return rows
+
+
+def study_maps(result: Explanation, options: StudyOptions) -> dict[str, np.ndarray]:
+    """The compared maps over the explained rows: CA (L, H, R, T'), SMX (R, T, F), SMX-pooled and SMH (R, T')."""
+    if result.input_saliency is None or result.encoder_saliency is None:
+        raise ValueError("the result has no saliency maps to compare")
+    rows = explained_rows(result, options.include_eos)
+    smx = result.input_saliency[rows]
+    return {
+        "CA": result.cross_attention[:, :, rows],
+        "SMX": smx,
+        "SMX-pooled": pool(smx, result.encoder_stride, options.pooling),
+        "SMH": result.encoder_saliency[rows],
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return [_jsonable(v) for v in value.tolist()] if value.ndim else _jsonable(value.item())
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, (np.floating, np.integer)):
+        return _jsonable(value.item())
+    return value
+
+
+def compare(result: Explanation, options: StudyOptions) -> dict[str, Any]:
+    """Agreement at every granularity and the size of each map (no model needed)."""
+    maps = study_maps(result, options)
+    record: dict[str, Any] = {"agreement": {}, "size": {}}
+    for pair, saliency in (("CA-SMX", maps["SMX-pooled"]), ("CA-SMH", maps["SMH"])):
+        record["agreement"][pair] = {
+            stat: agreement(maps["CA"], saliency, result.alignment_heads, stat, options.normalization)
+            for stat in options.statistics
+        }
+    record["agreement"]["SMX-SMH"] = {
+        stat: correlate(maps["SMX-pooled"], maps["SMH"], stat, options.normalization) for stat in options.statistics
+    }
+    ca = result.aggregate(options.attention_heads, text_only=False)[explained_rows(result, options.include_eos)]
+    for name, values in (("CA", ca), ("SMX-pooled", maps["SMX-pooled"]), ("SMX", maps["SMX"]), ("SMH", maps["SMH"])):
+        per_token = normalize(values, "minmax")
+        record["size"][name] = float(np.mean([size_auc(row) for row in per_token]))
+    return _jsonable(record)
+
+
+def analyze(model: SpeechToTextModel, utterance: Utterance, options: StudyOptions, task: str = "transcribe",
+            language: str | None = None) -> tuple[Explanation, dict[str, Any]]:
+    """Explain one utterance and measure agreement and faithfulness."""
+    t0 = time.perf_counter()
+    decoding = DecodingOptions(task=utterance.task or task, language=utterance.language or language)
+    model.check_task(decoding.task, decoding.language)
+    prepared = prepare(model, utterance.audio, name=str(utterance.audio))
+    result = explain(model, prepared, options.saliency, decoding, progress=False)
+    t_explain = time.perf_counter() - t0
+    record = compare(result, options)
+    transcript = result.transcript
+    record["faithfulness"] = {}
+    metric = "wer" if transcript.task == "transcribe" else options.translation_metric
+    if options.against == "reference" and not utterance.reference:
+        raise ValueError("--against reference needs a reference text for every utterance")
+    against = utterance.reference if options.against == "reference" else None
+    maps = study_maps(result, options)
+    rows = explained_rows(result, options.include_eos)
+    ca = result.aggregate(options.attention_heads, text_only=False)[rows]
+    explanations = {"CA": ca, "SMX-pooled": maps["SMX-pooled"], "SMX": maps["SMX"], "SMH": maps["SMH"]}
+    t1 = time.perf_counter()
+    for how in options.scorings:
+        scorer = CurveScorer(model, prepared.features.values, prepared.features.n_frames, transcript, how=how,
+                             metric=metric, against=against, baseline=options.saliency.input.baseline,  # type: ignore[union-attr]
+                             batch_size=options.saliency.batch_size)
+        record["faithfulness"][how] = faithfulness_curves(scorer, explanations, prepared.features.values.shape[0],
+                                                          result.encoder_stride, options.normalization,
+                                                          steps=options.steps, seed=options.seed)
+    t_faith = time.perf_counter() - t1
+    record.update({
+        "id": utterance.id,
+        "audio": str(utterance.audio),
+        "task": transcript.task,
+        "language": transcript.language,
+        "hypothesis": transcript.text,
+        "reference": utterance.reference,
+        "n_tokens": int(rows.sum()),
+        "duration_s": result.duration,
+        "model": result.model,
+        "reliability": {name: run.get("reliability") for name, run in result.saliency.get("maps", {}).items()},
+        "reliability_pooled": {name: run.get("reliability_pooled")
+                               for name, run in result.saliency.get("maps", {}).items()},
+        "masks": {name: run.get("n_masks") for name, run in result.saliency.get("maps", {}).items()},
+        "timings_s": {"explain": t_explain, "faithfulness": t_faith, "total": time.perf_counter() - t0},
+    })
+    if utterance.reference:
+        record["reference_score"] = {metric: TEXT_METRICS.get(metric)(transcript.text, utterance.reference)}
+    return result, _jsonable(record)

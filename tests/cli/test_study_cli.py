@@ -1,0 +1,56 @@
+"""The study and report commands on the bundled model and the bundled evaluation subset."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+import s2t_explain
+from s2t_explain.cli.main import main
+
+SUBSET = Path(s2t_explain.__file__).parent / "data" / "eval" / "tiny.tsv"
+
+
+@pytest.mark.slow
+def test_study_end_to_end_then_report(tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = ["study", "--manifest", str(SUBSET), "--limit", "1", "-o", str(out), "--masks", "32",
+            "--encoder-masks", "32", "--faithfulness", "both", "--curve-step", "25", "-q"]
+    assert main(argv) == 0
+    report = capsys.readouterr().out
+    assert "## Agreement" in report and "## The paper's trends" in report
+    record = json.loads((out / "results" / "en_01.json").read_text())
+    reference = record["reference"]
+    assert record["hypothesis"].lower().rstrip(".") == reference.lower().rstrip(".")  # tiny.en gets it right
+    assert record["reference_score"]["wer"] == 0.0
+    assert record["masks"] == {"input": 32, "encoder": 32}
+    ca_smx = record["agreement"]["CA-SMX"]["pearson"]
+    assert len(ca_smx["head"]) == 4 and len(ca_smx["head"][0]) == 6  # tiny.en: 4 layers x 6 heads
+    assert -1 <= ca_smx["all"] <= 1
+    for how in ("decode", "logprob"):
+        curves = record["faithfulness"][how]
+        assert curves["steps"] == [0, 25, 50, 75, 100]
+        clean = curves["deletion"]["random"]["curve"][0]
+        assert clean == pytest.approx(0.0, abs=1e-4)  # nothing occluded: the hypothesis itself
+        # everything occluded is the same input for every ranking
+        assert len({round(c["curve"][-1], 6) for c in curves["deletion"].values()}) == 1
+    # resuming a finished run computes nothing; the report rebuilds from stored files
+    assert main(argv) == 0
+    capsys.readouterr()
+    (out / "tables" / "agreement.csv").unlink()
+    assert main(["report", str(out), "-q"]) == 0
+    assert (out / "tables" / "agreement.csv").read_text().startswith("pair,statistic,granularity,mean")
+    assert (out / "figures" / "deletion_insertion.png").stat().st_size > 1000
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["study", "--manifest", "missing.jsonl", "-o", "OUT"], "manifest not found"),
+    (["study", "--manifest", str(SUBSET), "-o", "OUT", "--curve-step", "7"], "curve step"),
+    (["study", "--manifest", str(SUBSET), "-o", "OUT", "--limit", "0"], "--limit"),
+    (["report", "nowhere"], "not a study run folder"),
+])
+def test_study_bad_input(tmp_path, capsys, monkeypatch, argv, message):
+    monkeypatch.chdir(tmp_path)
+    code = main(argv + ["-q"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and message in err[0]

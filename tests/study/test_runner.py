@@ -1,0 +1,129 @@
+"""The dataset runner: resume after a crash, failures recorded, report rebuilt from stored files."""
+
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+import s2t_explain.study.runner as runner
+from helpers import speechlike
+from s2t_explain.audio import load_audio
+from s2t_explain.errors import OptionError
+from s2t_explain.study import StudyOptions, build_report, compare, run_study
+from study.helpers_study import fake_faithfulness, synthetic_explanation
+
+
+@pytest.fixture
+def manifest(tmp_path):
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    lines = []
+    for k in range(4):
+        sf.write(audio / f"u{k}.wav", speechlike(0.5, seed=k), 16_000)
+        lines.append(json.dumps({"id": f"u{k}", "audio": f"audio/u{k}.wav", "reference": "w w w w"}))
+    lines.insert(2, '{"id": "broken", "audio": ')  # a corrupt line
+    lines.append(json.dumps({"id": "gone", "audio": "audio/missing.wav"}))  # a missing file
+    path = tmp_path / "m.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+class FakeAnalysis:
+    """Stands in for the model work; reads the audio with the real reader, so missing files fail."""
+
+    def __init__(self, crash_at: str | None = None) -> None:
+        self.calls: list[str] = []
+        self.crash_at = crash_at
+
+    def __call__(self, model, utterance, options, task, language):
+        load_audio(utterance.audio)
+        if utterance.id == self.crash_at:
+            raise KeyboardInterrupt  # Ctrl-C (or kill -9) in the middle of an utterance
+        self.calls.append(utterance.id)
+        seed = int(utterance.id[1:])
+        result = synthetic_explanation(seed)
+        record = compare(result, options)
+        record.update({"id": utterance.id, "audio": str(utterance.audio), "task": "transcribe", "language": "en",
+                       "hypothesis": "w w w w", "reference": utterance.reference, "n_tokens": 4,
+                       "duration_s": 0.4, "model": "synthetic", "faithfulness": {"decode": fake_faithfulness(seed)},
+                       "reliability": {"input": 0.9, "encoder": 0.8}, "reliability_pooled": {"input": 0.95},
+                       "masks": {"input": 8, "encoder": 8}, "timings_s": {"total": 1.0}})
+        return result, json.loads(json.dumps(record))
+
+
+class Model:
+    name = "synthetic"
+
+
+def _results(out):
+    return sorted(p.name for p in (out / "results").iterdir())
+
+
+def test_resume_after_crash_and_failures(tmp_path, manifest, monkeypatch):
+    out = tmp_path / "run"
+    crashing = FakeAnalysis(crash_at="u2")
+    monkeypatch.setattr(runner, "analyze", crashing)
+    with pytest.raises(KeyboardInterrupt):
+        run_study(Model(), manifest, out, StudyOptions(), progress=False)
+    assert crashing.calls == ["u0", "u1"]
+    assert _results(out) == ["u0.json", "u0.npz", "u1.json", "u1.npz"]
+    # a half-written result (crash between the two files) is redone, not trusted
+    (out / "results" / "u1.json").unlink()
+
+    resumed = FakeAnalysis()
+    monkeypatch.setattr(runner, "analyze", resumed)
+    summary = run_study(Model(), manifest, out, StudyOptions(), progress=False)
+    assert resumed.calls == ["u1", "u2", "u3"]  # u0 not recomputed
+    assert (summary.done, summary.computed, summary.failed, summary.total) == (1, 3, 2, 6)
+    assert _results(out) == [f"u{k}.{ext}" for k in range(4) for ext in ("json", "npz")]  # exactly one each
+    failures = {p.stem: json.loads(p.read_text()) for p in (out / "failures").iterdir()}
+    assert set(failures) == {"line-3", "gone"}
+    assert "JSON" in failures["line-3"]["reason"]
+    assert "not found" in failures["gone"]["reason"] or "No such file" in failures["gone"]["reason"]
+    assert not [p for p in out.rglob("*.tmp")]
+
+    # a third run has nothing left to compute
+    again = FakeAnalysis()
+    monkeypatch.setattr(runner, "analyze", again)
+    assert run_study(Model(), manifest, out, StudyOptions(), progress=False).computed == 0
+    assert again.calls == []
+
+
+def test_resume_refuses_other_settings(tmp_path, manifest, monkeypatch):
+    monkeypatch.setattr(runner, "analyze", FakeAnalysis())
+    out = tmp_path / "run"
+    run_study(Model(), manifest, out, StudyOptions(), limit=1, progress=False)
+    with pytest.raises(OptionError, match="other settings"):
+        run_study(Model(), manifest, out, StudyOptions(pooling="mean"), limit=1, progress=False)
+
+
+def test_report_from_stored_results(tmp_path, manifest, monkeypatch):
+    monkeypatch.setattr(runner, "analyze", FakeAnalysis())
+    out = tmp_path / "run"
+    run_study(Model(), manifest, out, StudyOptions(), progress=False)
+    tables = build_report(out)
+    names = {p.name for p in (out / "tables").iterdir()}
+    for table in ("agreement", "layer_head", "faithfulness", "size", "utterances", "trends"):
+        assert {f"{table}.csv", f"{table}.parquet", f"{table}.md"} <= names
+    figures = {p.name for p in (out / "figures").iterdir()}
+    assert {"correlation_per_layer.png", "layer_head_correlation.png", "deletion_insertion.png",
+            "example_u0.png"} <= figures
+    # the planted head (1, 2) equals SM_H: best head, r = 1, and it is the alignment head
+    smh = {r["granularity"]: r for r in tables["agreement"] if r["pair"] == "CA-SMH" and r["statistic"] == "pearson"}
+    assert smh["best-head"]["mean"] == pytest.approx(1.0)
+    assert smh["alignment"]["mean"] == pytest.approx(1.0)
+    assert smh["all"]["n"] == 4
+    layer_head = [r for r in tables["layer_head"] if r["pair"] == "CA-SMH" and r["statistic"] == "pearson"]
+    assert max(layer_head, key=lambda r: r["mean"])[("layer")] == 1
+    import pyarrow.parquet as pq
+
+    back = pq.read_table(out / "tables" / "agreement.parquet").to_pylist()
+    assert len(back) == len(tables["agreement"])
+    assert np.isclose(back[0]["mean"], tables["agreement"][0]["mean"])
+    statuses = {r["id"]: r["status"] for r in tables["utterances"]}
+    assert statuses == {"u0": "ok", "u1": "ok", "u2": "ok", "u3": "ok", "line-3": "failed", "gone": "failed"}
+    report = (out / "report.md").read_text()
+    assert "Agreement" in report and "trends" in report and "gone" in report
+    # report rebuilds without the model, from stored files only, and gives the same tables
+    assert build_report(out, figures=False)["agreement"] == tables["agreement"]
