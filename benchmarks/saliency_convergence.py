@@ -8,9 +8,15 @@ needed for 0.8 and 0.9 (Spearman-Brown from the last measured point below the ta
 beyond the measured range), CPU seconds per mask, peak memory, and each estimator's agreement (Pearson r, per-token
 z-scored) with the paper's estimator on its own design at N masks, also corrected for the two
 maps' own unreliability (r / sqrt(rel_a * rel_b)).
+With ``--reference-masks R``, R further masks (independent of the first N) give a reference map
+(the paper's estimator on them); each estimator's map at every mask count is then correlated with
+it and corrected for the reference's own unreliability: an accuracy curve. Split-half
+reliability measures only consistency, and an estimator that smooths (biased) can be consistent
+yet wrong; the accuracy curve shows that bias.
 
 Usage: python benchmarks/saliency_convergence.py [--masks 1536] [--designs iid antithetic]
-       [--estimators mean regression] [--granularities 130 215 320] [--save DIR] [--load DIR]
+       [--estimators mean regression] [--granularities 130 215 320] [--reference-masks R]
+       [--save DIR] [--load DIR]
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from s2t_explain.pipeline import explain_attention, prepare
 from s2t_explain.pooling import pool
 from s2t_explain.saliency.accumulate import Accumulator
 from s2t_explain.saliency.engine import EngineSettings, run
-from s2t_explain.saliency.estimators import ESTIMATORS, NEEDS_SCORES, NEEDS_SECOND_ORDER
+from s2t_explain.saliency.estimators import ESTIMATORS, NEEDS_SCORES, NEEDS_SECOND_ORDER, occlusion_mean
 from s2t_explain.saliency.explain import SaliencyJob
 from s2t_explain.saliency.masks import SuperpixelMasks
 from s2t_explain.saliency.options import InputSaliencyOptions, SaliencyOptions
@@ -78,6 +84,7 @@ def main() -> None:
     ap.add_argument("--p", type=float, default=0.5)
     ap.add_argument("--clip", default="en_1.wav")
     ap.add_argument("--batch-size", type=int, default=8)
+    ap.add_argument("--reference-masks", type=int, default=0, help="extra independent masks for an accuracy curve")
     ap.add_argument("--save", type=Path, default=None, help="folder to store recorded scores")
     ap.add_argument("--load", type=Path, default=None, help="folder with recorded scores (skips the model runs)")
     args = ap.parse_args()
@@ -93,7 +100,8 @@ def main() -> None:
     reliabilities: dict[tuple[str, str], float] = {}
     need: dict[tuple[str, str], tuple[float, float]] = {}
     for design in args.designs:
-        opts = SaliencyOptions(input=InputSaliencyOptions(n_masks=args.masks, p=args.p, design=design,
+        total = args.masks + args.reference_masks
+        opts = SaliencyOptions(input=InputSaliencyOptions(n_masks=total, p=args.p, design=design,
                                                           granularities=tuple(args.granularities)), encoder=None)
         job = SaliencyJob(model, prepared.features.values, prepared.features.n_frames, prepared.states,
                           transcript, opts, progress=False)
@@ -101,17 +109,27 @@ def main() -> None:
         stored = args.load / f"{design}.npy" if args.load else None
         t0 = time.perf_counter()
         if stored is not None and stored.exists():
-            scores = np.load(stored)[: args.masks]
+            scores = np.load(stored)[:total]
             per_mask = float("nan")
+            if len(scores) < total:
+                raise SystemExit(f"{stored} holds {len(scores)} masks; {total} needed")
         else:
             perturber = InputPerturber(model, prepared.features.values, prepared.features.n_frames, transcript.ids)
-            scores = record(job, family, perturber, args.masks, args.batch_size)
-            per_mask = (time.perf_counter() - t0) / args.masks
+            scores = record(job, family, perturber, total, args.batch_size)
+            per_mask = (time.perf_counter() - t0) / total
             if args.save:
                 args.save.mkdir(parents=True, exist_ok=True)
                 np.save(args.save / f"{design}.npy", scores)
         print(f"\ndesign={design} units per group={[g.n_units for g in family.groups]} "
               f"CPU s/mask={per_mask:.3f}")
+        reference = None
+        if args.reference_masks:
+            ref_acc = Accumulator(family, scores.shape[1])
+            ref_acc.add(list(range(args.masks, total)), scores[args.masks : total])
+            ref_rel = split_half(occlusion_mean(ref_acc, (0,))[rows], occlusion_mean(ref_acc, (1,))[rows])
+            reference = (normalize_rows(occlusion_mean(ref_acc, (0, 1))[rows]).ravel(), ref_rel)
+            print(f"reference: the paper's estimator on {args.reference_masks} other masks, "
+                  f"split-half reliability {ref_rel:.3f}")
         print(f"{'estimator':18s} " + " ".join(f"{n:>6d}" for n in grid) + "   (pooled)   for 0.8  for 0.9")
         for name in args.estimators:
             estimator = ESTIMATORS.get(name)
@@ -126,6 +144,13 @@ def main() -> None:
             need[(design, name)] = (masks_for(curve, 0.8), masks_for(curve, 0.9))
             print(f"{name:18s} " + " ".join(f"{r:6.3f}" for _, r in curve) + f"   ({pooled[-1]:.3f})"
                   f"   {label(need[(design, name)][0], curve):>7s}  {label(need[(design, name)][1], curve):>7s}")
+            if reference is not None:
+                accuracy = []
+                for n in grid:
+                    values = normalize_rows(estimator(replay(family, scores, name, n), (0, 1))[rows]).ravel()
+                    accuracy.append(float(np.corrcoef(values, reference[0])[0, 1]) / np.sqrt(reference[1]))
+                print(f"{'  accuracy':18s} " + " ".join(f"{a:6.3f}" for a in accuracy)
+                      + "   (r with the reference / sqrt(its reliability))")
     reference = ("iid", "mean") if ("iid", "mean") in full_maps else next(iter(full_maps))
     print(f"\nagreement with {reference[1]} on {reference[0]} masks at N={args.masks} (Pearson r, per-token z-scored):")
     ref = normalize_rows(full_maps[reference]).ravel()

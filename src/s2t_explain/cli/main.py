@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import S2TError
-from . import commands, study
+from . import align, commands, study
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,6 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_transcribe(sub)
     commands.add_attention(sub)
     commands.add_explain(sub)
+    align.add_timestamps(sub)
+    align.add_heads(sub)
+    align.add_align_bench(sub)
     study.add_study(sub)
     study.add_report(sub)
     commands.add_models(sub)

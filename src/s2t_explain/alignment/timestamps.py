@@ -1,0 +1,133 @@
+"""Word timestamps from a (tokens x encoder frames) map: cross-attention or saliency, then DTW.
+
+Cross-attention, Whisper's recipe in our words: take the chosen heads' maps (H, R, T') over the
+text rows plus the end-of-text row, renormalise each row over the speech frames, standardise
+every frame across tokens (per head), median-filter along time (width 7), average the heads,
+and find the cheapest monotonic token-to-frame path through the negated matrix (DTW). Saliency:
+pooled SM_X or SM_H rows, each token z-scored over time (scores differ in size between tokens),
+then the same filter and DTW. A token starts at the first frame the path gives it; a word runs
+from its first token's start to the start of the next word (the end-of-text row closes the last).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.ndimage import median_filter
+
+from ..errors import OptionError
+from ..pooling import pool
+from ..registry import Registry
+from ..results.explanation import Explanation
+from .dtw import dtw
+from .words import group_words
+
+MEDIAN_WIDTH = 7  # Whisper's
+SOURCES = ("attention", "saliency-input", "saliency-encoder")
+
+
+@dataclass(frozen=True)
+class Word:
+    word: str  # with its leading space, as Whisper's tools write it
+    start: float  # seconds
+    end: float
+    probability: float  # mean probability of its tokens
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"word": self.word, "start": round(self.start, 3), "end": round(self.end, 3),
+                "probability": round(self.probability, 4)}
+
+
+def alignment_rows(result: Explanation) -> np.ndarray:
+    """(I,) bool: the text-token rows and the end-of-text row (if the sequence ended)."""
+    rows = ~result.transcript.special
+    if result.transcript.labels and result.transcript.labels[-1] == "<|endoftext|>":
+        rows = rows.copy()
+        rows[-1] = True
+    return rows
+
+
+def _standardize(x: np.ndarray, axis: int) -> np.ndarray:
+    sd = x.std(axis=axis, keepdims=True)
+    return np.divide(x - x.mean(axis=axis, keepdims=True), sd, out=np.zeros_like(x), where=sd > 0)
+
+
+# (result, rows, heads) -> (R, T') alignment matrix, higher = more likely aligned
+MatrixFn = Any
+MATRICES: Registry[MatrixFn] = Registry("timestamp source")
+
+
+@MATRICES.register("attention")
+def attention_matrix(result: Explanation, rows: np.ndarray, heads: str | list = "alignment") -> np.ndarray:
+    pairs = result.heads(heads)
+    maps = np.stack([result.cross_attention[l, h][rows] for l, h in pairs]).astype(np.float64)  # (H, R, T')
+    sums = maps.sum(axis=-1, keepdims=True)
+    maps = np.divide(maps, sums, out=np.zeros_like(maps), where=sums > 0)  # renormalise over speech frames
+    maps = _standardize(maps, axis=1)  # each frame across tokens, per head
+    maps = median_filter(maps, size=(1, 1, MEDIAN_WIDTH), mode="nearest")
+    return maps.mean(axis=0)
+
+
+def _saliency(result: Explanation, rows: np.ndarray, values: np.ndarray | None, what: str) -> np.ndarray:
+    if values is None:
+        raise OptionError(f"this result has no {what}; compute it first (s2t-explain explain) or use --from attention")
+    z = _standardize(values[rows].astype(np.float64), axis=1)  # each token over time
+    return median_filter(z, size=(1, MEDIAN_WIDTH), mode="nearest")
+
+
+@MATRICES.register("saliency-input")
+def input_saliency_matrix(result: Explanation, rows: np.ndarray, heads: str | list = "alignment") -> np.ndarray:
+    pooled = None if result.input_saliency is None else pool(result.input_saliency, result.encoder_stride, "max")
+    return _saliency(result, rows, pooled, "input saliency (SM_X)")
+
+
+@MATRICES.register("saliency-encoder")
+def encoder_saliency_matrix(result: Explanation, rows: np.ndarray, heads: str | list = "alignment") -> np.ndarray:
+    return _saliency(result, rows, result.encoder_saliency, "encoder saliency (SM_H)")
+
+
+def token_starts(matrix: np.ndarray) -> np.ndarray:
+    """(R, T') -> (R,) first frame index of each row on the DTW path through -matrix."""
+    rows, cols = dtw(-matrix)
+    first = np.full(matrix.shape[0], -1)
+    for r, c in zip(rows[::-1], cols[::-1]):
+        first[r] = c
+    return first
+
+
+def word_timestamps(result: Explanation, source: str = "attention", heads: str | list = "alignment") -> list[Word]:
+    """Words of the transcript with start/end times (s) and probabilities."""
+    if source not in MATRICES:
+        raise OptionError(f"unknown timestamp source {source!r}; use {', '.join(SOURCES)}")
+    rows = alignment_rows(result)
+    index = np.flatnonzero(rows)  # row numbers in the full (I,) order
+    labels = [result.transcript.labels[i] for i in index]
+    is_eot = [result.transcript.labels[i] == "<|endoftext|>" for i in index]
+    spans = group_words(labels, special=is_eot, language=result.transcript.language)
+    if not spans:
+        raise OptionError("the transcript is empty: there are no words to time")
+    matrix = MATRICES.get(source)(result, rows, heads)
+    starts = token_starts(matrix)
+    times = result.frame_times
+    end_of_speech = float(times[-1] + (times[1] - times[0] if len(times) > 1 else 0.02))
+    probs = np.exp(result.transcript.logprobs[index])
+    words = []
+    for k, span in enumerate(spans):
+        first = span.tokens[0]
+        nxt = spans[k + 1].tokens[0] if k + 1 < len(spans) else (len(index) - 1 if is_eot[-1] else None)
+        start = float(times[starts[first]])
+        end = float(times[starts[nxt]]) if nxt is not None and nxt != first else end_of_speech
+        text = "".join(labels[t] for t in span.tokens)
+        words.append(Word(text if text.startswith(" ") else " " + text.lstrip(), start, max(end, start),
+                          float(probs[list(span.tokens)].mean())))
+    return words
+
+
+def to_whisper_json(result: Explanation, words: list[Word], source: str, heads: Any) -> dict[str, Any]:
+    """The JSON word schema of Whisper tools: ``segments[].words[]`` with word, start, end, probability."""
+    segment = {"id": 0, "start": words[0].start if words else 0.0, "end": words[-1].end if words else 0.0,
+               "text": " " + result.transcript.text.strip(), "words": [w.to_dict() for w in words]}
+    return {"text": result.transcript.text, "language": result.transcript.language, "segments": [segment],
+            "source": source, "heads": heads if source == "attention" else None}
