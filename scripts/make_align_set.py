@@ -13,11 +13,14 @@ pauses of digital silence, so the start and end of every word are known by const
 ``audio`` in a manifest is a path relative to the manifest file. Every clip is 16 kHz mono
 16-bit FLAC. How a clip is built (all lengths in samples at 16 kHz):
 
-1. each word is synthesized alone (hibari at 24 kHz, espeak-ng at 22050 Hz) and resampled to
-   16 kHz with ``scipy.signal.resample_poly`` (the helpers of ``scripts/make_demo_audio.py``);
+1. each word is synthesized alone (hibari at 24 kHz, with a final period; espeak-ng at 22050 Hz)
+   and resampled to 16 kHz with ``scipy.signal.resample_poly`` (the helpers of
+   ``scripts/make_demo_audio.py``);
 2. it is trimmed to the samples within ``WORD_MARGIN_S`` (5 ms) of the first and last sample
    louder than ``WORD_SILENCE_DB`` (-35 dB) below the word's peak, and the end is extended by
-   up to 7 samples so the length is a multiple of 8 samples (0.5 ms);
+   up to 7 samples so the length is a multiple of 8 samples (0.5 ms). A faint click at a
+   word's edge (a loud stretch whose peak is below -20 dB, more than 80 ms away from the
+   rest) does not count: see ``loud_span``;
 3. it is peak-normalized to -3 dBFS and faded in and out over the 5 ms margins (raised cosine);
 4. the words are joined: a leading pause (uniform 0.2-0.4 s), the words with pauses drawn
    uniformly from 0.05-0.35 s between them, and a 0.3 s trailing pause, every pause a multiple
@@ -64,6 +67,8 @@ AUDIO_DIR = "audio"  # relative to the output folder (and so to every manifest)
 
 WORD_SILENCE_DB = -35.0  # below the word's peak: quieter samples count as silence
 WORD_MARGIN_S = 0.005  # kept on each side of the first/last loud sample, and faded
+ISLAND_GAP_S = 0.08  # loud stretches further apart than this are separate islands
+ISLAND_DB = -20.0  # below the word's peak: an island this weak at a word's edge is left out
 GRID = 8  # every length is a multiple of 8 samples = 0.5 ms, exact in 4 decimals
 LEAD_PAUSE_S = (0.2, 0.4)  # uniform range of the leading pause
 GAP_PAUSE_S = (0.05, 0.35)  # uniform range of each pause between two words
@@ -82,10 +87,10 @@ EN_TEXTS = [
     "Please close the window because it is cold.",
     "He drinks one cup of tea every morning.",
     "The baby is sleeping in her small bed.",
-    "They watched a funny movie at home tonight.",
+    "They watched funny movies at home tonight.",
     "I left my keys on the kitchen table.",
     "The birds are singing in the tall trees.",
-    "She wrote a long letter to her grandmother.",
+    "My father reads the newspaper every evening.",
     "Our teacher gave us too much homework.",
     "The shop sells apples and oranges.",
     "We need to clean the house before dinner.",
@@ -93,16 +98,18 @@ EN_TEXTS = [
     "Turn left at the end of the road.",
 ]
 
-# 5-7 common words each, in the style of the eval set's Italian (none of its sentences).
+# 5-6 common words each, in the style of the eval set's Italian (none of its sentences). espeak's
+# Italian spoken one word at a time is hard to follow: these were picked from a pool of about
+# 40 sentences for being transcribed well by whisper-base.
 IT_TEXTS = [
-    "Mio fratello lavora in ufficio.",
-    "La pasta è molto buona.",
-    "Oggi fa molto freddo fuori.",
-    "Mi piace leggere un libro.",
     "Andiamo al cinema questa sera.",
+    "La pasta è molto buona.",
+    "Noi andiamo al mare domani.",
+    "Questo libro è molto interessante.",
     "La mia casa è molto piccola.",
-    "Vorrei un bicchiere di acqua.",
-    "Domani vado al mercato con mia madre.",
+    "Questa sera mangiamo la pizza.",
+    "Ho comprato il pane fresco.",
+    "Ho perso le chiavi di casa.",
 ]
 
 PUNCTUATION = string.punctuation + "«»“”‘’…"
@@ -142,14 +149,31 @@ def to_grid(n_samples: int) -> int:
     return int(round(n_samples / GRID)) * GRID
 
 
-def trim_word(audio: np.ndarray) -> np.ndarray:
-    """Cut one 16 kHz word to its loud part plus WORD_MARGIN_S, length a multiple of GRID."""
-    audio = np.pad(audio, GRID)  # room to extend the end to the grid
+def loud_span(audio: np.ndarray) -> tuple[int, int]:
+    """First and last+1 sample louder than WORD_SILENCE_DB below the peak.
+
+    Loud stretches separated by more than ISLAND_GAP_S of quieter samples are islands; weak
+    islands (peak below ISLAND_DB) at either edge are left out. hibari ends a few words ("I",
+    "us") with such a faint click or noise burst ~0.13 s after the speech; real pauses inside
+    a word (Italian double consonants hold ~0.15 s) are followed by loud speech.
+    """
     level = np.abs(audio)
-    loud = np.flatnonzero(level > level.max() * 10 ** (WORD_SILENCE_DB / 20))
+    peak = level.max()
+    loud = np.flatnonzero(level > peak * 10 ** (WORD_SILENCE_DB / 20))
+    breaks = np.flatnonzero(np.diff(loud) > ISLAND_GAP_S * RATE)
+    starts = np.r_[loud[0], loud[breaks + 1]]
+    stops = np.r_[loud[breaks], loud[-1]] + 1
+    strong = [i for i, (a, b) in enumerate(zip(starts, stops)) if level[a:b].max() >= peak * 10 ** (ISLAND_DB / 20)]
+    return int(starts[strong[0]]), int(stops[strong[-1]])
+
+
+def trim_word(audio: np.ndarray) -> np.ndarray:
+    """Cut one 16 kHz word to its loud span plus WORD_MARGIN_S, length a multiple of GRID."""
     margin = int(round(WORD_MARGIN_S * RATE))
-    start = max(int(loud[0]) - margin, 0)
-    stop = min(int(loud[-1]) + 1 + margin, len(audio))
+    audio = np.pad(audio, margin + GRID)  # room for the margins and the extension to the grid
+    first, last = loud_span(audio)
+    start = first - margin
+    stop = last + margin
     stop += -(stop - start) % GRID
     return audio[start:stop]
 
@@ -211,7 +235,14 @@ def make_set(out: Path, clip_list: Sequence[Clip], synth: Callable[[list[str]], 
     return entries, durations
 
 
+def synth_english_words(words: list[str]) -> list[np.ndarray]:
+    """hibari-tts, one word a call. A final period makes a complete utterance: without it,
+    hibari ends a few short words ("the", "of", "are") with a noise tail above the trim threshold."""
+    return synth_english([f"{w}." for w in words])
+
+
 def synth_italian_words(words: list[str]) -> list[np.ndarray]:
+    """espeak-ng, one word a call."""
     return [synth_italian(w) for w in words]
 
 
@@ -225,7 +256,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     durations: dict[str, float] = {}
     if args.only in (None, "en"):
-        entries, seconds = make_set(out, EN_CLIPS, synth_english, HIBARI_RATE)
+        entries, seconds = make_set(out, EN_CLIPS, synth_english_words, HIBARI_RATE)
         write_jsonl(out / "en.jsonl", entries)
         write_jsonl(out / "tiny.jsonl", entries[:TINY_COUNT])
         durations.update(seconds)

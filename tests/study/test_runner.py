@@ -36,7 +36,7 @@ class FakeAnalysis:
         self.calls: list[str] = []
         self.crash_at = crash_at
 
-    def __call__(self, model, utterance, options, task, language):
+    def __call__(self, model, utterance, options, task, language, stage=None):
         load_audio(utterance.audio)
         if utterance.id == self.crash_at:
             raise KeyboardInterrupt  # Ctrl-C (or kill -9) in the middle of an utterance

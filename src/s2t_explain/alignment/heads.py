@@ -5,10 +5,12 @@ Rankings (higher score = better head), each averaged over the given results:
   default, or pooled SM_X), per-token z-scored, as in the study;
 - ``reference``: minus the mean absolute word-boundary error (s) of timestamps from that head
   alone, against reference word timings;
-- ``unsupervised`` (needs neither): concentration x monotonicity of the head's attention over the
-  text tokens: concentration = mean over tokens of the largest share of attention on one frame
-  (renormalised over speech frames); monotonicity = Spearman correlation of token order with each
-  token's attention centroid (negative counts as 0).
+- ``unsupervised`` (needs neither): agreement with the consensus of all heads: Pearson r between
+  the head's own alignment matrix (the timestamp recipe applied to that head alone) and the
+  matrix of all heads averaged. On whisper-tiny.en its top 8 are exactly the model's published
+  alignment heads (Spearman 0.94 with the reference ranking), where concentration x monotonicity
+  of each head's attention (``shape_scores``, the obvious cheap cue) picked heads with 3x the
+  timing error (README).
 The chosen set is the top ``k`` heads, written ``[[layer, head], ...]`` (the form model configs use).
 """
 
@@ -25,13 +27,26 @@ from ..errors import OptionError
 from ..metrics.agreement import correlate
 from ..pooling import pool
 from ..results.explanation import Explanation
-from .timestamps import alignment_rows
+from .timestamps import alignment_rows, attention_matrix
 
 METHODS = ("unsupervised", "saliency", "reference")
 
 
 def unsupervised_scores(result: Explanation) -> np.ndarray:
-    """(L, H) concentration x monotonicity of each head on one result."""
+    """(L, H) Pearson r of each head's alignment matrix with the all-heads consensus matrix."""
+    rows = alignment_rows(result)
+    consensus = attention_matrix(result, rows, "all").ravel()
+    n_layers, n_heads = result.shape[:2]
+    scores = np.zeros((n_layers, n_heads))
+    for l in range(n_layers):
+        for h in range(n_heads):
+            own = attention_matrix(result, rows, [[l, h]]).ravel()
+            scores[l, h] = float(np.corrcoef(own, consensus)[0, 1]) if own.std() > 0 else 0.0
+    return scores
+
+
+def shape_scores(result: Explanation) -> np.ndarray:
+    """(L, H) concentration x monotonicity of each head's attention (a weaker unsupervised cue)."""
     rows = alignment_rows(result)
     att = result.cross_attention[:, :, rows].astype(np.float64)  # (L, H, R, T')
     sums = att.sum(-1, keepdims=True)
@@ -44,6 +59,8 @@ def unsupervised_scores(result: Explanation) -> np.ndarray:
     if att.shape[2] > 1:
         for l in range(att.shape[0]):
             for h in range(att.shape[1]):
+                if np.ptp(centroid[l, h]) == 0:
+                    continue  # a constant centroid is not monotonic
                 rho = spearmanr(order, centroid[l, h]).statistic
                 mono[l, h] = max(float(rho), 0.0) if np.isfinite(rho) else 0.0
     return concentration * mono

@@ -100,8 +100,11 @@ def run_study(model: SpeechToTextModel, manifest: str | Path, out: str | Path, o
             write_json(failures / f"{item.id}.json", {"id": item.id, "line": item.line, "reason": item.reason})
             failed += 1
             continue
+        def stage(what: str, uid: str = item.id) -> None:
+            bar.set_postfix_str(f"{uid}: {what}")
+
         try:
-            explanation, record = analyze(model, item, options, task, language)
+            explanation, record = analyze(model, item, options, task, language, stage=stage)
         except KeyboardInterrupt:
             raise
         except Exception as e:  # recorded, and the run goes on

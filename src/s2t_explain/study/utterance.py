@@ -13,6 +13,7 @@ Returns the :class:`Explanation` (saved as the utterance's ``.npz``) and a JSON-
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -89,12 +90,16 @@ def compare(result: Explanation, options: StudyOptions) -> dict[str, Any]:
 
 
 def analyze(model: SpeechToTextModel, utterance: Utterance, options: StudyOptions, task: str = "transcribe",
-            language: str | None = None) -> tuple[Explanation, dict[str, Any]]:
-    """Explain one utterance and measure agreement and faithfulness."""
+            language: str | None = None,
+            stage: Callable[[str], None] | None = None) -> tuple[Explanation, dict[str, Any]]:
+    """Explain one utterance and measure agreement and faithfulness; ``stage(name)`` reports progress."""
+    say = stage or (lambda _: None)
     t0 = time.perf_counter()
     decoding = DecodingOptions(task=utterance.task or task, language=utterance.language or language)
     model.check_task(decoding.task, decoding.language)
+    say("decoding")
     prepared = prepare(model, utterance.audio, name=str(utterance.audio))
+    say("saliency")
     result = explain(model, prepared, options.saliency, decoding, progress=False)
     t_explain = time.perf_counter() - t0
     record = compare(result, options)
@@ -110,6 +115,7 @@ def analyze(model: SpeechToTextModel, utterance: Utterance, options: StudyOption
     explanations = {"CA": ca, "SMX-pooled": maps["SMX-pooled"], "SMX": maps["SMX"], "SMH": maps["SMH"]}
     t1 = time.perf_counter()
     for how in options.scorings:
+        say(f"faithfulness ({how})")
         scorer = CurveScorer(model, prepared.features.values, prepared.features.n_frames, transcript, how=how,
                              metric=metric, against=against, baseline=options.saliency.input.baseline,  # type: ignore[union-attr]
                              batch_size=options.saliency.batch_size)
