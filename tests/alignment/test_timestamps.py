@@ -72,3 +72,17 @@ def test_whisper_json_schema():
     segment = data["segments"][0]
     assert set(segment["words"][0]) == {"word", "start", "end", "probability"}
     assert segment["start"] == words[0].start and segment["end"] == words[-1].end
+
+
+def test_trimmed_edges_find_a_planted_pause():
+    result = planted(with_saliency=True)
+    smh = result.encoder_saliency.copy()
+    smh[1, 7:8] = 0.0  # " The" is only said in frames 2-6: frame 7 is a pause
+    smh[1:5, 0:2] = 0.0  # and nothing is said before frame 2
+    result.encoder_saliency = smh
+    trimmed = word_timestamps(result, "saliency-encoder")  # trim is the default for saliency
+    assert trimmed[0].start == pytest.approx(0.04) and trimmed[0].end == pytest.approx(0.14)
+    contiguous = word_timestamps(result, "saliency-encoder", edges="contiguous")
+    assert contiguous[0].start == pytest.approx(0.0) and contiguous[0].end == pytest.approx(contiguous[1].start)
+    with pytest.raises(OptionError, match="edge mode"):
+        word_timestamps(result, "attention", edges="soft")

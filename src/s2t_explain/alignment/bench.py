@@ -10,7 +10,9 @@ and SM_X / SM_H when a saliency method is asked for), and timed by every method:
   ``discovered-saliency``     top-k heads by agreement with SM_H;
   ``discovered-reference``    top-k heads by their own timing error on the *other* utterances
                               (leave-one-out, so no utterance is timed with heads chosen on it);
-  ``saliency-input`` / ``saliency-encoder``: DTW on pooled SM_X / SM_H.
+  ``saliency-input`` / ``saliency-encoder``: DTW on pooled SM_X / SM_H, word edges trimmed to
+                      where the map says something is said (``timestamps``: ``trim``);
+  ``alignment-heads-trim``: the baseline with the same trimming (to show what trimming alone does).
 Metrics over all words: mean absolute error of starts, of ends, and of both; the share of
 boundaries within 20/50/100/200 ms; and F1 at those collars between the predicted and the
 reference boundary sets (one-to-one matching; a method that cannot place pauses between words
@@ -37,7 +39,7 @@ from .timestamps import word_timestamps
 
 COLLARS = (0.02, 0.05, 0.1, 0.2)
 METHODS = ("alignment-heads", "all-heads", "discovered-unsupervised", "discovered-saliency", "discovered-reference",
-           "saliency-input", "saliency-encoder")
+           "alignment-heads-trim", "saliency-input", "saliency-encoder")
 NEEDS_SALIENCY = {"discovered-saliency", "saliency-input", "saliency-encoder"}
 
 
@@ -125,7 +127,8 @@ def run_bench(model: SpeechToTextModel, manifest: str | Path, methods: tuple[str
             results.append(explain_attention(model, prepared, options, text=item.reference))
     k = top or len(model.alignment_heads or []) or model.n_heads
     references = [[(s, e) for _, s, e in item.words] for item in items]
-    heads: dict[str, Any] = {"alignment-heads": results[0].heads("alignment"), "all-heads": "all"}
+    heads: dict[str, Any] = {"alignment-heads": results[0].heads("alignment"), "all-heads": "all",
+                             "alignment-heads-trim": results[0].heads("alignment")}
     if "discovered-unsupervised" in methods:
         heads["discovered-unsupervised"] = top_heads(np.mean([unsupervised_scores(r) for r in results], axis=0), k)
     if "discovered-saliency" in methods:
@@ -140,6 +143,8 @@ def run_bench(model: SpeechToTextModel, manifest: str | Path, methods: tuple[str
         for u, (result, ref) in enumerate(zip(results, references)):
             if method.startswith("saliency-"):
                 words = word_timestamps(result, method)
+            elif method == "alignment-heads-trim":
+                words = word_timestamps(result, "attention", heads[method], edges="trim")
             elif method == "discovered-reference":
                 others = [s for v, s in enumerate(per_utt_ref or []) if v != u]
                 chosen = top_heads(np.mean(others, axis=0), k) if others else "alignment"

@@ -183,6 +183,8 @@ def run_align_bench(args: argparse.Namespace) -> int:
         raise OptionError("--limit must be >= 1")
     if args.top is not None and args.top < 1:
         raise OptionError("--top must be >= 1")
+    if "saliency-input" not in args.methods:
+        args.only = "encoder"  # SM_X is the expensive map: compute it only when a method uses it
     saliency = _saliency_options(args)
     out = _output_folder(args.out) if args.out else None
     with status.step(f"loading {args.model or DEFAULT_MODEL}"):
