@@ -1,6 +1,7 @@
 """The timestamps and heads commands on the bundled model."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -49,3 +50,21 @@ def test_saliency_from_a_result_without_it(tmp_path, capsys, tiny_whisper):
     code = main(["timestamps", str(path), "--from", "saliency-encoder", "-q"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "no encoder saliency" in err[0]
+
+
+@pytest.mark.slow
+def test_align_bench_on_the_tiny_subset(tmp_path, capsys):
+    import s2t_explain
+
+    manifest = Path(s2t_explain.__file__).parent / "data" / "align" / "tiny.jsonl"
+    out = tmp_path / "bench"
+    code = main(["align-bench", "--manifest", str(manifest), "--methods", "alignment-heads", "all-heads",
+                 "discovered-unsupervised", "-o", str(out), "-q"])
+    assert code == 0
+    table = capsys.readouterr().out
+    assert "| alignment-heads |" in table and "| discovered-unsupervised |" in table
+    report = json.loads((out / "align_bench.json").read_text())
+    baseline = report["methods"]["alignment-heads"]
+    assert report["skipped"] == [] and baseline["words"] == 16  # 2 clips, every word timed
+    assert 0 < baseline["mae_ms"] < 400  # timings are in the right place, not random (clips are ~5 s)
+    assert baseline["within_200ms"] > 0.5
