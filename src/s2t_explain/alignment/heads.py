@@ -24,7 +24,7 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from ..errors import OptionError
-from ..metrics.agreement import correlate
+from ..metrics.agreement import agreement
 from ..pooling import pool
 from ..results.explanation import Explanation
 from .timestamps import alignment_rows, attention_matrix
@@ -74,9 +74,8 @@ def saliency_scores(result: Explanation, which: str = "encoder") -> np.ndarray:
         target = None if result.input_saliency is None else pool(result.input_saliency, result.encoder_stride, "max")
     if target is None:
         raise OptionError(f"ranking heads by saliency needs {which} saliency in the result; compute it first")
-    rows = ~result.transcript.special
-    ca = result.cross_attention[:, :, rows]
-    return np.array([[correlate(ca[l, h], target[rows]) for h in range(ca.shape[1])] for l in range(ca.shape[0])])
+    rows = result.text_rows()
+    return agreement(result.cross_attention[:, :, rows], target[rows])["head"]
 
 
 def reference_scores(result: Explanation, reference: list[tuple[float, float]]) -> np.ndarray:

@@ -18,6 +18,7 @@ Default: ``trim`` for saliency, ``contiguous`` for cross-attention.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,7 @@ from ..errors import OptionError
 from ..pooling import pool
 from ..registry import Registry
 from ..results.explanation import Explanation
+from ..saliency.reliability import normalize_rows
 from .dtw import dtw
 from .words import group_words
 
@@ -51,11 +53,7 @@ class Word:
 
 def alignment_rows(result: Explanation) -> np.ndarray:
     """(I,) bool: the text-token rows and the end-of-text row (if the sequence ended)."""
-    rows = ~result.transcript.special
-    if result.transcript.labels and result.transcript.labels[-1] == "<|endoftext|>":
-        rows = rows.copy()
-        rows[-1] = True
-    return rows
+    return result.text_rows(include_eos=True)
 
 
 def _standardize(x: np.ndarray, axis: int) -> np.ndarray:
@@ -64,7 +62,7 @@ def _standardize(x: np.ndarray, axis: int) -> np.ndarray:
 
 
 # (result, rows, heads) -> (R, T') alignment matrix, higher = more likely aligned
-MatrixFn = Any
+MatrixFn = Callable[[Explanation, np.ndarray, "str | list"], np.ndarray]
 MATRICES: Registry[MatrixFn] = Registry("timestamp source")
 
 
@@ -82,7 +80,7 @@ def attention_matrix(result: Explanation, rows: np.ndarray, heads: str | list = 
 def _saliency(result: Explanation, rows: np.ndarray, values: np.ndarray | None, what: str) -> np.ndarray:
     if values is None:
         raise OptionError(f"this result has no {what}; compute it first (s2t-explain explain) or use --from attention")
-    z = _standardize(values[rows].astype(np.float64), axis=1)  # each token over time
+    z = normalize_rows(values[rows])  # each token over time
     return median_filter(z, size=(1, MEDIAN_WIDTH), mode="nearest")
 
 

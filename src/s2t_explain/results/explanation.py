@@ -63,6 +63,14 @@ class Explanation:
         n_layers, n_heads = self.shape[:2]
         return resolve_heads(spec, n_layers, n_heads, self.alignment_heads)
 
+    def text_rows(self, include_eos: bool = False) -> np.ndarray:
+        """(I,) bool: the rows of text tokens, plus the end-of-text row if asked for (and present)."""
+        rows = ~self.transcript.special
+        if include_eos and self.transcript.labels and self.transcript.labels[-1] == "<|endoftext|>":
+            rows = rows.copy()
+            rows[-1] = True
+        return rows
+
     def aggregate(self, heads: str | list = "alignment", text_only: bool = True) -> np.ndarray:
         """Cross-attention averaged over a head set: (I, T'), or only text-token rows."""
         agg = aggregate(self.cross_attention, self.heads(heads))

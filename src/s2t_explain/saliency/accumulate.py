@@ -10,8 +10,9 @@ groups' units at once: feature (g', u') = the fraction of unit u' of group g' th
 occludes (exact, via the overlap of the partitions), P = sum of all groups' units. Per half we
 keep the sums of these features, their Gram matrix (P, P) and their cross-products with the
 scores (P, I); memory is P^2 per half, still independent of the number of masks.
-With ``keep_scores`` (for the robust estimator, which reweights masks) the mask indices and
-their scores are also kept, (N, I) floats; features are regenerated from the seeded masks.
+With ``keep_scores`` (for the robust estimator, which reweights masks and so cannot use fixed
+sums) the mask indices and their scores are kept instead, (N, I) floats; features are
+regenerated from the seeded masks when the estimator runs.
 Mask k goes to half (k // (2 G)) mod 2 (G groups): each half sees every group equally often and
 antithetic pairs (k, k - G) stay in the same half.
 """
@@ -65,12 +66,11 @@ class Accumulator:
                  keep_scores: bool = False) -> None:
         self.family = family
         self.n_rows = n_rows
-        self.second_order = second_order or keep_scores
+        self.second_order = second_order
         self.keep_scores = keep_scores
         self.kept: list[list[tuple[int, np.ndarray]]] = [[], []]  # per half: (mask index, scores (I,))
-        second_order = self.second_order
         g = family.groups
-        if second_order:
+        if second_order or keep_scores:  # both describe masks in all groups' units
             p = sum(x.n_units for x in g)
             if p > MAX_JOINT_UNITS:  # checked before allocating anything of size P^2
                 raise OptionError(
@@ -79,6 +79,7 @@ class Accumulator:
                 )
             self.overlap = [_overlaps(family, a) for a in range(len(g))]  # group -> (U_a, P)
             self._laplacian: np.ndarray | None = None
+        if second_order:
             self.feature_sum = [np.zeros(p) for _ in range(2)]
             self.gram = [np.zeros((p, p)) for _ in range(2)]
             self.cross = [np.zeros((p, n_rows)) for _ in range(2)]

@@ -130,5 +130,6 @@ def _joint_fit(acc: Accumulator, halves: tuple[int, ...], ridge: float, smoothin
     return _to_elements(acc, beta)
 
 
-NEEDS_SECOND_ORDER = {"regression", "regression-smooth", "regression-robust"}
-NEEDS_SCORES = {"regression-robust"}
+NEEDS_SECOND_ORDER = {"regression", "regression-smooth"}  # Gram sums
+NEEDS_SCORES = {"regression-robust"}  # every mask's scores (refitted with weights)
+JOINT_FITS = NEEDS_SECOND_ORDER | NEEDS_SCORES  # one effect per unit of every group

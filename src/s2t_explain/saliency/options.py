@@ -93,7 +93,7 @@ class SaliencyOptions:
 
 def _check_names(options: SaliencyOptions) -> None:
     """Registry names are checked up front, not after minutes of computation."""
-    from .estimators import ESTIMATORS, NEEDS_SECOND_ORDER
+    from .estimators import ESTIMATORS, JOINT_FITS
     from .perturb import ENCODER_BASELINES, INPUT_BASELINES
     from .scorers import SCORERS
 
@@ -103,7 +103,7 @@ def _check_names(options: SaliencyOptions) -> None:
         INPUT_BASELINES.get(options.input.baseline)
     if options.encoder is not None:
         ENCODER_BASELINES.get(options.encoder.baseline)
-        if options.encoder.mode == "elements" and options.estimator in NEEDS_SECOND_ORDER:
+        if options.encoder.mode == "elements" and options.estimator in JOINT_FITS:
             raise OptionError(
                 f"the {options.estimator} estimator cannot fit one effect per encoder entry (mode=elements); "
                 "use the mean estimator"

@@ -55,12 +55,17 @@ class InputPerturber:
         self.tokens = torch.tensor([ids[:-1]], device=model.device)  # (1, I)
 
     @torch.no_grad()
-    def logits(self, masks: np.ndarray, token_masks: np.ndarray | None = None) -> torch.Tensor:
-        """masks (B, T, F) bool -> logits (B, I, V); token_masks (B, I) zero token embeddings."""
+    def states(self, masks: np.ndarray) -> torch.Tensor:
+        """masks (B, T, F) bool, True = occluded -> encoder states (B, S, D) of the perturbed inputs."""
         occluded = torch.from_numpy(masks).to(self.model.device).transpose(1, 2)  # (B, F, T)
         x = self.features.expand(masks.shape[0], -1, -1).clone()  # (B, F, N)
         x[:, :, : self.n_frames] = torch.where(occluded, self.baseline, x[:, :, : self.n_frames])
-        states = self.model.encode(x)
+        return self.model.encode(x)
+
+    @torch.no_grad()
+    def logits(self, masks: np.ndarray, token_masks: np.ndarray | None = None) -> torch.Tensor:
+        """masks (B, T, F) bool -> logits (B, I, V); token_masks (B, I) zero token embeddings."""
+        states = self.states(masks)
         tokens = self.tokens.expand(masks.shape[0], -1)
         tm = None if token_masks is None else torch.from_numpy(token_masks).to(self.model.device)
         return self.model.decode(tokens, states, token_mask=tm).logits

@@ -13,10 +13,10 @@ import numpy as np
 import torch
 
 from ..decoding import DecodingOptions, Transcript, greedy_batch
-from ..metrics.faithfulness import MODES, auc, curve_masks, input_map, random_ranking, ranking
+from ..metrics.faithfulness import CURVE_STEPS, MODES, auc, curve_masks, input_map, random_ranking, ranking
 from ..metrics.text import TEXT_METRICS
 from ..models.base import SpeechToTextModel
-from ..saliency.perturb import INPUT_BASELINES
+from ..saliency.perturb import InputPerturber
 
 
 def max_new_tokens(n_hypothesis: int) -> int:
@@ -34,8 +34,7 @@ class CurveScorer:
                  batch_size: int = 8) -> None:
         self.model, self.n_frames, self.transcript = model, n_frames, transcript
         self.how, self.metric, self.batch_size = how, metric, batch_size
-        self.features = features.to(model.device, model.dtype)  # (F, N)
-        self.baseline = INPUT_BASELINES.get(baseline)(features, n_frames).to(model.device, model.dtype)
+        self.perturber = InputPerturber(model, features, n_frames, transcript.ids, baseline)
         self.against = transcript.text if against is None else against
         self.prompt = transcript.ids[: transcript.prompt_length]
         room = model.max_text_tokens - len(self.prompt)
@@ -47,26 +46,20 @@ class CurveScorer:
         self.targets = torch.tensor(transcript.ids[1:], device=model.device)[self.rows]
         self.clean_logprob = float(np.mean(transcript.logprobs[rows])) if rows.size else 0.0
 
-    def _states(self, masks: np.ndarray) -> torch.Tensor:
-        occluded = torch.from_numpy(masks).to(self.model.device).transpose(1, 2)  # (B, F, T)
-        x = self.features.expand(masks.shape[0], -1, -1).clone()  # (B, F, N)
-        x[:, :, : self.n_frames] = torch.where(occluded, self.baseline, x[:, :, : self.n_frames])
-        return self.model.encode(x)  # (B, S, D)
-
     @torch.no_grad()
     def score(self, masks: np.ndarray) -> np.ndarray:
         """masks (S, T, F) bool, True = occluded -> (S,) scores."""
         out = []
         for start in range(0, masks.shape[0], self.batch_size):
-            states = self._states(masks[start : start + self.batch_size])
+            batch = masks[start : start + self.batch_size]
             if self.how == "decode":
                 score_text = TEXT_METRICS.get(self.metric)
+                states = self.perturber.states(batch)  # (B, S, D)
                 for ids in greedy_batch(self.model, states, self.prompt, self.decoding):
                     body = [t for t in ids if t != self.model.eot]
                     out.append(score_text(self.model.decode_text(body).strip(), self.against))
             else:
-                tokens = torch.tensor([self.transcript.ids[:-1]], device=states.device).expand(states.shape[0], -1)
-                logp = self.model.decode(tokens, states).logits.float().log_softmax(-1)[:, self.rows]  # (B, R, V)
+                logp = self.perturber.logits(batch).float().log_softmax(-1)[:, self.rows]  # (B, R, V)
                 picked = logp.gather(2, self.targets[None, :, None].expand(logp.shape[0], -1, 1))[..., 0]
                 out.extend((self.clean_logprob - picked.mean(dim=1)).cpu().tolist())
         return np.asarray(out, dtype=np.float64)
@@ -79,8 +72,6 @@ def faithfulness_curves(scorer: CurveScorer, explanations: dict[str, np.ndarray]
     ``explanations`` maps a name to (I, T, F) or (I, T') maps (rows = the explained tokens).
     The all-occluded and nothing-occluded inputs are shared by every ranking and scored once.
     """
-    from ..metrics.faithfulness import CURVE_STEPS
-
     steps = CURVE_STEPS if steps is None else steps
     shape = (scorer.n_frames, n_bins)
     orders = {name: ranking(input_map(maps, *shape, stride, norm), seed) for name, maps in explanations.items()}

@@ -90,9 +90,9 @@ def run_study(model: SpeechToTextModel, manifest: str | Path, out: str | Path, o
     results, failures = out / "results", out / "failures"
     results.mkdir(exist_ok=True)
     failures.mkdir(exist_ok=True)
-    done = sum(1 for it in items if isinstance(it, Utterance) and (results / f"{it.id}.json").exists())
-    computed = failed = 0
     todo = [it for it in items if not (isinstance(it, Utterance) and (results / f"{it.id}.json").exists())]
+    done = len(items) - len(todo)
+    computed = failed = 0
     bar = tqdm(todo, desc="utterances", unit="utt", disable=not progress, dynamic_ncols=True)
     for item in bar:
         bar.set_postfix_str(item.id)

@@ -30,26 +30,19 @@ from .faithfulness import CurveScorer, faithfulness_curves
 from .manifest import Utterance
 from .options import StudyOptions
 
-EXPLANATIONS = ("CA", "SMX-pooled", "SMX", "SMH")  # names used in faithfulness tables
-
-
-def explained_rows(result: Explanation, include_eos: bool) -> np.ndarray:
-    """(I,) bool: text tokens, plus the end-of-text row if asked for."""
-    rows = ~result.transcript.special
-    if include_eos and result.transcript.labels and result.transcript.labels[-1] == "<|endoftext|>":
-        rows = rows.copy()
-        rows[-1] = True
-    return rows
+EXPLANATIONS = ("CA", "SMX-pooled", "SMX", "SMH")  # the maps judged by faithfulness and size
 
 
 def study_maps(result: Explanation, options: StudyOptions) -> dict[str, np.ndarray]:
-    """The compared maps over the explained rows: CA (L, H, R, T'), SMX (R, T, F), SMX-pooled and SMH (R, T')."""
+    """The maps over the explained rows (R): ``CA-heads`` (L, H, R, T'), ``CA`` (R, T') aggregated over
+    ``attention_heads``, ``SMX`` (R, T, F), ``SMX-pooled`` and ``SMH`` (R, T')."""
     if result.input_saliency is None or result.encoder_saliency is None:
         raise ValueError("the result has no saliency maps to compare")
-    rows = explained_rows(result, options.include_eos)
+    rows = result.text_rows(options.include_eos)
     smx = result.input_saliency[rows]
     return {
-        "CA": result.cross_attention[:, :, rows],
+        "CA-heads": result.cross_attention[:, :, rows],
+        "CA": result.aggregate(options.attention_heads, text_only=False)[rows],
         "SMX": smx,
         "SMX-pooled": pool(smx, result.encoder_stride, options.pooling),
         "SMH": result.encoder_saliency[rows],
@@ -70,21 +63,20 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def compare(result: Explanation, options: StudyOptions) -> dict[str, Any]:
+def compare(result: Explanation, options: StudyOptions, maps: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
     """Agreement at every granularity and the size of each map (no model needed)."""
-    maps = study_maps(result, options)
+    maps = study_maps(result, options) if maps is None else maps
     record: dict[str, Any] = {"agreement": {}, "size": {}}
     for pair, saliency in (("CA-SMX", maps["SMX-pooled"]), ("CA-SMH", maps["SMH"])):
         record["agreement"][pair] = {
-            stat: agreement(maps["CA"], saliency, result.alignment_heads, stat, options.normalization)
+            stat: agreement(maps["CA-heads"], saliency, result.alignment_heads, stat, options.normalization)
             for stat in options.statistics
         }
     record["agreement"]["SMX-SMH"] = {
         stat: correlate(maps["SMX-pooled"], maps["SMH"], stat, options.normalization) for stat in options.statistics
     }
-    ca = result.aggregate(options.attention_heads, text_only=False)[explained_rows(result, options.include_eos)]
-    for name, values in (("CA", ca), ("SMX-pooled", maps["SMX-pooled"]), ("SMX", maps["SMX"]), ("SMH", maps["SMH"])):
-        per_token = normalize(values, "minmax")
+    for name in EXPLANATIONS:
+        per_token = normalize(maps[name], "minmax")
         record["size"][name] = float(np.mean([size_auc(row) for row in per_token]))
     return _jsonable(record)
 
@@ -97,22 +89,20 @@ def analyze(model: SpeechToTextModel, utterance: Utterance, options: StudyOption
     t0 = time.perf_counter()
     decoding = DecodingOptions(task=utterance.task or task, language=utterance.language or language)
     model.check_task(decoding.task, decoding.language)
+    if options.against == "reference" and not utterance.reference:  # before any model work
+        raise ValueError("--against reference needs a reference text for every utterance")
     say("decoding")
     prepared = prepare(model, utterance.audio, name=str(utterance.audio))
     say("saliency")
     result = explain(model, prepared, options.saliency, decoding, progress=False)
     t_explain = time.perf_counter() - t0
-    record = compare(result, options)
+    maps = study_maps(result, options)
+    record = compare(result, options, maps)
     transcript = result.transcript
     record["faithfulness"] = {}
     metric = "wer" if transcript.task == "transcribe" else options.translation_metric
-    if options.against == "reference" and not utterance.reference:
-        raise ValueError("--against reference needs a reference text for every utterance")
     against = utterance.reference if options.against == "reference" else None
-    maps = study_maps(result, options)
-    rows = explained_rows(result, options.include_eos)
-    ca = result.aggregate(options.attention_heads, text_only=False)[rows]
-    explanations = {"CA": ca, "SMX-pooled": maps["SMX-pooled"], "SMX": maps["SMX"], "SMH": maps["SMH"]}
+    explanations = {name: maps[name] for name in EXPLANATIONS}
     t1 = time.perf_counter()
     for how in options.scorings:
         say(f"faithfulness ({how})")
@@ -130,7 +120,7 @@ def analyze(model: SpeechToTextModel, utterance: Utterance, options: StudyOption
         "language": transcript.language,
         "hypothesis": transcript.text,
         "reference": utterance.reference,
-        "n_tokens": int(rows.sum()),
+        "n_tokens": int(maps["CA"].shape[0]),
         "duration_s": result.duration,
         "model": result.model,
         "reliability": {name: run.get("reliability") for name, run in result.saliency.get("maps", {}).items()},
