@@ -39,7 +39,7 @@ from s2t_explain.pipeline import Prepared, explain, prepare
 from s2t_explain.saliency.masks import SuperpixelMasks
 from s2t_explain.saliency.options import InputSaliencyOptions, SaliencyOptions
 from s2t_explain.saliency.perturb import INPUT_BASELINES
-from s2t_explain.saliency.reliability import normalize_rows
+from s2t_explain.normalization import normalize_rows
 
 CLIP = Path(s2t_explain.__file__).parent / "data" / "audio" / "en_1.wav"
 GRANULARITY = 215
@@ -62,7 +62,7 @@ def run_ours(model: s2t_explain.SpeechToTextModel, prepared: Prepared, n: int, s
     options = SaliencyOptions(input=InputSaliencyOptions(n_masks=n, granularities=(GRANULARITY,)), encoder=None,
                               batch_size=8, scorer=scorer)
     t0 = time.perf_counter()
-    result = explain(model, prepared, options, progress=False)
+    result = explain(model, prepared, saliency=options, progress=False)
     wall = time.perf_counter() - t0
     info = result.saliency["maps"]["input"]
     assert result.input_saliency is not None

@@ -38,7 +38,8 @@ from s2t_explain.saliency.explain import SaliencyJob
 from s2t_explain.saliency.masks import SuperpixelMasks
 from s2t_explain.saliency.options import InputSaliencyOptions, SaliencyOptions
 from s2t_explain.saliency.perturb import InputPerturber
-from s2t_explain.saliency.reliability import normalize_rows, spearman_brown_masks, split_half
+from s2t_explain.normalization import normalize_rows
+from s2t_explain.saliency.reliability import spearman_brown_masks, split_half
 
 AUDIO = Path(s2t.__file__).parent / "data" / "audio"
 

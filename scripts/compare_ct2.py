@@ -188,7 +188,7 @@ def _logsumexp(x: np.ndarray, axis: int = -1) -> np.ndarray:
 def compare_case(model, ct2, prepared: Prepared, encoded: np.ndarray, case: Case) -> Comparison:
     """Greedy-decode ``case`` with both engines and compare ids and probabilities."""
     options = DecodingOptions(task=case.task, language=case.language, beam_size=1)
-    tr = s2t_explain.transcribe(model, prepared, options, distributions=True)
+    tr = s2t_explain.transcribe(model, prepared, decoding=options, distributions=True)
     P, eot = tr.prompt_length, model.eot
     prompt, body = tr.ids[:P], tr.ids[P:]
     assert tr.distributions is not None

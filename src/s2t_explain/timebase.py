@@ -21,6 +21,7 @@ CHUNK_SECONDS = 30  # Whisper's fixed input window
 N_SAMPLES = CHUNK_SECONDS * SAMPLE_RATE  # 480_000 samples in the window
 N_FRAMES = N_SAMPLES // HOP_LENGTH  # 3000 feature frames in the window
 WHISPER_ENCODER_STRIDE = 2  # conv2 has stride 2: 1500 encoder frames per window
+TIMESTAMP_TOKEN_SECONDS = 0.02  # Whisper's timestamp tokens <|0.00|> ... <|30.00|> step by 20 ms
 
 
 def n_feature_frames(n_samples: int) -> int:
@@ -31,6 +32,11 @@ def n_feature_frames(n_samples: int) -> int:
 def n_encoder_frames(n_frames: int, stride: int = WHISPER_ENCODER_STRIDE) -> int:
     """Encoder frames T' that see at least one speech frame: ceil(T / stride)."""
     return math.ceil(n_frames / stride)
+
+
+def seconds_per_encoder_frame(stride: int = WHISPER_ENCODER_STRIDE) -> float:
+    """Seconds covered by one encoder frame of the given stride (Whisper 0.02, Speech2Text 0.04)."""
+    return stride / FRAMES_PER_SECOND
 
 
 def frames_to_seconds(frames: float | np.ndarray, stride: int = 1) -> float | np.ndarray:

@@ -43,3 +43,25 @@ def test_top_heads_and_files(tmp_path):
     (tmp_path / "bad.json").write_text('{"x": 1}')
     with pytest.raises(OptionError, match="no head list"):
         read_head_file(tmp_path / "bad.json")
+
+
+def test_discover_heads_and_head_specs(tmp_path):
+    from s2t_explain.alignment.heads import discover_heads, head_scores, head_spec
+
+    results = [planted(with_saliency=True), planted(with_saliency=True, noise=0.05)]
+    truth = [[(0.0, 0.16), (0.16, 0.44)]] * 2
+    for method, refs in (("unsupervised", None), ("saliency", None), ("reference", truth)):
+        document = discover_heads(results, method, top=1, references=refs)
+        assert document["heads"] == [[1, 0]] and document["method"] == method and document["results"] == 2
+        assert len(document["scores"]) == 4 and document["scores"][0][:2] == [1, 0]
+    assert discover_heads(results)["heads"] == [[1, 0]]  # default size: the model's one alignment head
+    mean = head_scores(results, "unsupervised")
+    assert np.allclose(mean, (unsupervised_scores(results[0]) + unsupervised_scores(results[1])) / 2)
+    with pytest.raises(OptionError, match="needs reference word timings"):
+        discover_heads(results, "reference")
+    with pytest.raises(OptionError, match="unknown head ranking 'magic'"):
+        discover_heads(results, "magic")
+    assert head_spec("discovered", results[0], top=1) == [[1, 0]]
+    assert head_spec("layer:1", results[0]) == "layer:1"
+    (tmp_path / "h.json").write_text(json.dumps({"heads": [[0, 1]]}))
+    assert head_spec(str(tmp_path / "h.json"), results[0]) == [[0, 1]]

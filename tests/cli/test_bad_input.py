@@ -70,6 +70,7 @@ def test_unknown_language(out, capsys):
     assert_clean_error(code, err, out, "unknown language code 'xx'")
 
 
+@pytest.mark.slow
 def test_bad_head_set_writes_nothing(out, capsys, tiny_en):
     code, _, err = run(["attention", str(clip_path("en_1")), "-o", str(out), "--heads", "layer:9"], capsys)
     assert_clean_error(code, err, out, "layer 9 does not exist")

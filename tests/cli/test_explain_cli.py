@@ -49,6 +49,7 @@ def test_more_bad_saliency_options(tmp_path, capsys, argv, message):
     assert code == 2 and len(err) == 1 and message in err[0]
 
 
+@pytest.mark.slow
 def test_bad_heads_rejected_before_any_saliency(tmp_path, capsys, monkeypatch, tiny_en):
     import s2t_explain.cli.commands as commands
 
@@ -57,13 +58,14 @@ def test_bad_heads_rejected_before_any_saliency(tmp_path, capsys, monkeypatch, t
     assert code == 2 and "layer 7 does not exist" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_write_failure_leaves_no_files(tmp_path, capsys, monkeypatch, tiny_en):
-    import s2t_explain.cli.commands as commands
+    import s2t_explain.cli.common as common
 
     def broken(figure, path):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(commands, "save_figure", broken)
+    monkeypatch.setattr(common, "save_figure", broken)
     out = tmp_path / "o"
     code = main(["attention", str(clip_path("en_1")), "-o", str(out), "-q"])
     err = capsys.readouterr().err.strip().splitlines()

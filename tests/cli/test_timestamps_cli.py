@@ -32,8 +32,8 @@ def test_timestamps_from_attention(tmp_path, capsys, clips):
 
 
 @pytest.mark.parametrize("argv,message", [
-    (["--heads", "[[9, 0]]"], "layer 9"),
-    (["--heads", "nonsense"], "unknown head set"),
+    pytest.param(["--heads", "[[9, 0]]"], "layer 9", marks=pytest.mark.slow),  # loads the bundled model
+    pytest.param(["--heads", "nonsense"], "unknown head set", marks=pytest.mark.slow),
     (["--top", "0"], "--top"),
 ])
 def test_timestamps_bad_heads(capsys, argv, message):

@@ -92,7 +92,7 @@ def test_empty_hypothesis_does_not_crash(monkeypatch):
     monkeypatch.setattr(model.net.decoder, "forward", eager_to_end)
     audio = speechlike(1.0)
     options = DecodingOptions(suppress_blank=False)
-    empty = transcribe(model, audio, options)
+    empty = transcribe(model, audio, decoding=options)
     assert empty.text == "" and empty.n_text_tokens == 0 and empty.ids[-1] == model.eot
     with pytest.raises(OptionError, match="empty transcript"):
-        explain_attention(model, audio, options)
+        explain_attention(model, audio, decoding=options)

@@ -17,10 +17,11 @@ import numpy as np
 import pytest
 import torch
 
+from ct2_writer import whisper_to_ct2_variables, write_model_bin
 from s2t_explain import load_model
 from s2t_explain.errors import ModelError
-from s2t_explain.models.ct2_format import model_bin_parts, read_model_bin, write_model_bin
-from s2t_explain.models.ct2_whisper import whisper_from_ct2, whisper_to_ct2_variables
+from s2t_explain.models.ct2_format import model_bin_parts, read_model_bin
+from s2t_explain.models.ct2_whisper import whisper_from_ct2
 from s2t_explain.models.whisper_net import WhisperDims, WhisperNet
 
 DIMS = WhisperDims(

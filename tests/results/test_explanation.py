@@ -58,3 +58,32 @@ def test_aggregate_and_times(result):
 def test_heatmap_png(result, tmp_path):
     path = AttentionHeatmap.from_result(result, "all").save(tmp_path / "a.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_seconds_per_frame_follows_the_encoder_stride():
+    from alignment.test_timestamps import planted
+    from s2t_explain.alignment.timestamps import word_timestamps
+
+    result = planted()
+    assert result.seconds_per_frame == pytest.approx(0.02)
+    last = word_timestamps(result, "attention", "alignment", edges="contiguous")[-1]
+    result.encoder_stride, result.frame_times = 4, result.frame_times * 2  # a Speech2Text-like 40 ms frame
+    assert result.seconds_per_frame == pytest.approx(0.04)
+    stretched = word_timestamps(result, "attention", "alignment", edges="contiguous")[-1]
+    assert stretched.start == pytest.approx(2 * last.start) and stretched.end == pytest.approx(2 * last.end)
+
+
+def test_saliency_maps_and_reliability_notes():
+    from alignment.test_timestamps import planted
+    from s2t_explain.errors import OptionError
+
+    result = planted(with_saliency=True)
+    assert result.saliency_map("encoder") is result.encoder_saliency and result.saliency_map("input") is None
+    with pytest.raises(OptionError, match="unknown saliency map 'both'"):
+        result.saliency_map("both")
+    result.saliency = {"maps": {"encoder": {"n_masks": 64, "reliability": 0.31, "reliability_pooled": None},
+                                "input": {"n_masks": 512, "reliability": 0.87, "reliability_pooled": 0.95}}}
+    assert result.reliability_note("encoder") == "64 masks, reliability 0.31 - LOW, mostly noise"
+    assert result.reliability_note("input") == "512 masks, reliability 0.87" and result.reliability_note("x") == ""
+    report = result.reliability_report().splitlines()
+    assert "LOW" in report[0] and "pooled to encoder frames 0.95" in report[1] and "LOW" not in report[1]

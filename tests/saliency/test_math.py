@@ -122,3 +122,28 @@ def test_perturbers_with_empty_and_full_masks(job):
     blended[:, :n_enc] = states.base[:, :n_enc]
     expected = model.decode(torch.tensor([transcript.ids[:-1]]), blended).logits
     torch.testing.assert_close(states.logits(np.ones((1, n_enc), bool)), expected, atol=1e-5, rtol=1e-5)
+
+
+def test_accumulator_refuses_scores_of_the_wrong_shape():
+    acc = Accumulator(FrameBlockMasks(12, (1, 3), p=0.5, seed=1), n_rows=4)
+    acc.add([0, 1], np.ones((2, 4)))  # (B, I)
+    for bad in (np.ones((2, 3)), np.ones((3, 4)), np.ones(4), np.ones((4, 2))):
+        with pytest.raises(ValueError, match=r"shape \(B, I\) = \(2, 4\)"):
+            acc.add([2, 3], bad)
+    assert acc.n_masks == 2  # nothing half-added
+
+
+def test_mask_families_come_from_their_registries():
+    from s2t_explain.saliency.masks import ENCODER_MASKS, INPUT_MASKS, EncoderElementMasks, GridMasks
+    from s2t_explain.saliency.options import EncoderSaliencyOptions, InputSaliencyOptions
+
+    spectrogram = np.random.default_rng(0).random((40, 16))
+    grid = INPUT_MASKS.get("grid").from_options(spectrogram, InputSaliencyOptions(masks="grid"), seed=2)
+    direct = GridMasks((40, 16), InputSaliencyOptions().patch_sizes, 0.5, "iid", 2)
+    assert all((grid.element_mask(k) == direct.element_mask(k)).all() for k in range(6))
+    frames = ENCODER_MASKS.get("frames").from_options((30, 8), EncoderSaliencyOptions(block_sizes=(1, 5)), seed=0)
+    assert [g.n_units for g in frames.groups] == [30, 6] and frames.supports_joint_fit
+    elements = ENCODER_MASKS.get("elements").from_options((30, 8), EncoderSaliencyOptions(mode="elements"), seed=0)
+    assert isinstance(elements, EncoderElementMasks) and not elements.supports_joint_fit
+    values = np.arange(2 * 30 * 8, dtype=float).reshape(2, 30, 8)
+    assert np.allclose(elements.reported(values), values.mean(axis=-1)) and frames.reported(values) is values

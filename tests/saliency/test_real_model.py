@@ -44,7 +44,7 @@ def test_input_saliency_is_finite_and_nontrivial(tiny_en, prepared):
     p, _ = prepared
     options = SaliencyOptions(input=InputSaliencyOptions(n_masks=48, granularities=COARSE_GRANULARITIES),
                               encoder=EncoderSaliencyOptions(n_masks=48), batch_size=8)
-    result = explain(tiny_en, p, options, progress=False)
+    result = explain(tiny_en, p, saliency=options, progress=False)
     L, H, I, T = result.shape
     assert result.input_saliency.shape == (I, p.features.n_frames, 80)
     assert result.encoder_saliency.shape == (I, T)

@@ -48,7 +48,8 @@ class FakeAnalysis:
                        "hypothesis": "w w w w", "reference": utterance.reference, "n_tokens": 4,
                        "duration_s": 0.4, "model": "synthetic", "faithfulness": {"decode": fake_faithfulness(seed)},
                        "reliability": {"input": 0.9, "encoder": 0.8}, "reliability_pooled": {"input": 0.95},
-                       "masks": {"input": 8, "encoder": 8}, "timings_s": {"total": 1.0}})
+                       "masks": {"input": 8, "encoder": 8},
+                       "timings_s": {"explain": 0.5, "faithfulness": 0.5, "total": 1.0}})
         return result, json.loads(json.dumps(record))
 
 

@@ -1,10 +1,24 @@
-"""Alignment: word timestamps from cross-attention or saliency (DTW), head discovery, benchmark."""
+"""Alignment: word timestamps from cross-attention or saliency (DTW), head discovery, subtitles.
+
+NumPy only: works on stored results. The benchmark that explains a whole alignment set with a
+model lives in ``study.alignment``.
+"""
 
 from .dtw import dtw
-from .heads import reference_scores, saliency_scores, top_heads, unsupervised_scores
+from .heads import (
+    HEAD_RANKINGS,
+    discover_heads,
+    head_scores,
+    head_spec,
+    reference_scores,
+    saliency_scores,
+    top_heads,
+    unsupervised_scores,
+)
 from .subtitles import parse_cues, to_srt, to_vtt
-from .timestamps import Word, to_whisper_json, word_timestamps
+from .timestamps import TIMESTAMP_SOURCES, Word, to_whisper_json, word_timestamps
 from .words import group_words
 
-__all__ = ["Word", "dtw", "group_words", "parse_cues", "reference_scores", "saliency_scores", "to_srt",
-           "to_vtt", "to_whisper_json", "top_heads", "unsupervised_scores", "word_timestamps"]
+__all__ = ["HEAD_RANKINGS", "TIMESTAMP_SOURCES", "Word", "discover_heads", "dtw", "group_words", "head_scores",
+           "head_spec", "parse_cues", "reference_scores", "saliency_scores", "to_srt", "to_vtt", "to_whisper_json",
+           "top_heads", "unsupervised_scores", "word_timestamps"]

@@ -11,12 +11,17 @@ Rankings (higher score = better head), each averaged over the given results:
   alignment heads (Spearman 0.94 with the reference ranking), where concentration x monotonicity
   of each head's attention (``shape_scores``, the obvious cheap cue) picked heads with 3x the
   timing error (README).
-The chosen set is the top ``k`` heads, written ``[[layer, head], ...]`` (the form model configs use).
+Each ranking is registered in ``HEAD_RANKINGS``; :func:`head_scores` averages one over results,
+:func:`discover_heads` picks the top ``k`` heads, written ``[[layer, head], ...]`` (the form model
+configs use), and :func:`head_spec` turns a user's head choice (``discovered``, a file, a set
+name) into what ``word_timestamps`` takes.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +30,10 @@ from scipy.stats import spearmanr
 
 from ..errors import OptionError
 from ..metrics.agreement import agreement
-from ..pooling import pool
+from ..metrics.timing import Spans, mean_boundary_error
+from ..registry import Registry
 from ..results.explanation import Explanation
-from .timestamps import alignment_rows, attention_matrix
-
-METHODS = ("unsupervised", "saliency", "reference")
+from .timestamps import alignment_rows, attention_matrix, word_timestamps
 
 
 def unsupervised_scores(result: Explanation) -> np.ndarray:
@@ -68,20 +72,15 @@ def shape_scores(result: Explanation) -> np.ndarray:
 
 def saliency_scores(result: Explanation, which: str = "encoder") -> np.ndarray:
     """(L, H) Pearson r of each head's cross-attention with SM_H (``encoder``) or pooled SM_X (``input``)."""
-    if which == "encoder":
-        target = result.encoder_saliency
-    else:
-        target = None if result.input_saliency is None else pool(result.input_saliency, result.encoder_stride, "max")
+    target = result.saliency_map(which)
     if target is None:
         raise OptionError(f"ranking heads by saliency needs {which} saliency in the result; compute it first")
     rows = result.text_rows()
     return agreement(result.cross_attention[:, :, rows], target[rows])["head"]
 
 
-def reference_scores(result: Explanation, reference: list[tuple[float, float]]) -> np.ndarray:
+def reference_scores(result: Explanation, reference: Spans) -> np.ndarray:
     """(L, H) minus the mean absolute start/end error (s) of single-head word timestamps."""
-    from .timestamps import word_timestamps
-
     n_layers, n_heads = result.shape[:2]
     out = np.zeros((n_layers, n_heads))
     for l in range(n_layers):
@@ -90,9 +89,52 @@ def reference_scores(result: Explanation, reference: list[tuple[float, float]]) 
             if len(words) != len(reference):
                 out[l, h] = -np.inf
                 continue
-            err = [abs(w.start - s) + abs(w.end - e) for w, (s, e) in zip(words, reference)]
-            out[l, h] = -float(np.mean(err)) / 2
+            out[l, h] = -mean_boundary_error([(w.start, w.end) for w in words], reference)
     return out
+
+
+@dataclass(frozen=True)
+class HeadRanking:
+    """One way to score every (layer, head) of one result for alignment (higher = better)."""
+
+    scores: Callable[[Explanation, Spans | None, str], np.ndarray]  # (result, reference, saliency map) -> (L, H)
+    needs_saliency: bool = False
+    needs_reference: bool = False
+
+
+HEAD_RANKINGS: Registry[HeadRanking] = Registry("head ranking")
+list_head_rankings = HEAD_RANKINGS.names
+HEAD_RANKINGS.register("unsupervised")(HeadRanking(lambda r, ref, which: unsupervised_scores(r)))
+HEAD_RANKINGS.register("saliency")(HeadRanking(lambda r, ref, which: saliency_scores(r, which), needs_saliency=True))
+HEAD_RANKINGS.register("reference")(
+    HeadRanking(lambda r, ref, which: reference_scores(r, ref or []), needs_reference=True))
+
+
+def per_result_scores(results: Sequence[Explanation], method: str = "unsupervised",
+                      references: Sequence[Spans] | None = None, which: str = "encoder") -> list[np.ndarray]:
+    """(L, H) scores of ranking ``method`` for each result.
+
+    ``references``: per result, the (start, end) of every word (for ``reference``); ``which``: the
+    saliency map the ``saliency`` ranking agrees with (``encoder`` = SM_H, ``input`` = pooled SM_X).
+    """
+    ranking = HEAD_RANKINGS.get(method)
+    if not results:
+        raise OptionError("ranking heads needs at least one result")
+    if ranking.needs_reference and (references is None or len(references) != len(results)):
+        raise OptionError(f"ranking heads by {method} needs reference word timings for every result")
+    refs: Sequence[Spans | None] = references if references is not None else [None] * len(results)
+    return [ranking.scores(r, ref, which) for r, ref in zip(results, refs)]
+
+
+def head_scores(results: Sequence[Explanation], method: str = "unsupervised",
+                references: Sequence[Spans] | None = None, which: str = "encoder") -> np.ndarray:
+    """(L, H) scores of ranking ``method`` averaged over ``results`` (see :func:`per_result_scores`)."""
+    return np.mean(per_result_scores(results, method, references, which), axis=0)
+
+
+def default_head_count(result: Explanation) -> int:
+    """How many heads a discovered set has by default: as many as the model's alignment heads (else H)."""
+    return len(result.alignment_heads or []) or result.shape[1]
 
 
 def top_heads(scores: np.ndarray, k: int) -> list[list[int]]:
@@ -104,6 +146,7 @@ def top_heads(scores: np.ndarray, k: int) -> list[list[int]]:
 
 
 def head_set_document(scores: np.ndarray, k: int, method: str, n_results: int) -> dict[str, Any]:
+    """The JSON document ``heads`` writes: the chosen set, how it was chosen, and every head's score."""
     return {"heads": top_heads(scores, k), "method": method, "results": n_results,
             "scores": [[l, h, round(float(scores[l, h]), 5)] for l, h in top_heads(scores, scores.size)]}
 
@@ -119,3 +162,24 @@ def read_head_file(path: str | Path) -> list[list[int]]:
     if not isinstance(heads, list) or not all(isinstance(p, list) and len(p) == 2 for p in heads):
         raise OptionError(f"{path} holds no head list; expected [[layer, head], ...] or {{\"heads\": [...]}}")
     return heads
+
+
+def discover_heads(results: Sequence[Explanation], method: str = "unsupervised", top: int | None = None,
+                   references: Sequence[Spans] | None = None, which: str = "encoder") -> dict[str, Any]:
+    """Rank every head over ``results`` with ``method`` and pick the ``top`` best (see :func:`head_scores`).
+
+    Returns the head-set document: ``heads`` ``[[layer, head], ...]``, ``method``, ``results`` and
+    every head's ``scores``; :func:`read_head_file` reads it back.
+    """
+    scores = head_scores(results, method, references, which)
+    return head_set_document(scores, top or default_head_count(results[0]), method, len(results))
+
+
+def head_spec(spec: str | list, result: Explanation, top: int | None = None) -> str | list:
+    """A user's head choice for word timestamps, made usable: ``discovered`` (the ``top`` heads of
+    this utterance by the unsupervised ranking), a JSON head file, or a head-set spec left as is."""
+    if isinstance(spec, str) and spec == "discovered":
+        return top_heads(unsupervised_scores(result), top or default_head_count(result))
+    if isinstance(spec, str) and (spec.endswith(".json") or Path(spec).is_file()):
+        return read_head_file(spec)
+    return spec

@@ -26,17 +26,15 @@ import numpy as np
 from scipy.ndimage import median_filter
 
 from ..errors import OptionError
-from ..pooling import pool
+from ..normalization import normalize_rows
 from ..registry import Registry
 from ..results.explanation import Explanation
-from ..saliency.reliability import normalize_rows
 from .dtw import dtw
 from .words import group_words
 
 MEDIAN_WIDTH = 7  # Whisper's
 EDGE_THRESHOLD = 1.0  # (ours) z units; chosen on align-set clips en_01-08, checked on en_09-16 (README)
 EDGES = ("contiguous", "trim")
-SOURCES = ("attention", "saliency-input", "saliency-encoder")
 
 
 @dataclass(frozen=True)
@@ -63,11 +61,23 @@ def _standardize(x: np.ndarray, axis: int) -> np.ndarray:
 
 # (result, rows, heads) -> (R, T') alignment matrix, higher = more likely aligned
 MatrixFn = Callable[[Explanation, np.ndarray, "str | list"], np.ndarray]
-MATRICES: Registry[MatrixFn] = Registry("timestamp source")
 
 
-@MATRICES.register("attention")
+@dataclass(frozen=True)
+class TimestampSource:
+    """A map words can be timed from: how to build its alignment matrix, and the saliency map it needs."""
+
+    matrix: MatrixFn
+    saliency: str | None = None  # "input" / "encoder" (results.explanation.SALIENCY_MAPS), None for attention
+    edges: str = "contiguous"  # default edge mode (see the module docs)
+
+
+TIMESTAMP_SOURCES: Registry[TimestampSource] = Registry("timestamp source")
+list_timestamp_sources = TIMESTAMP_SOURCES.names
+
+
 def attention_matrix(result: Explanation, rows: np.ndarray, heads: str | list = "alignment") -> np.ndarray:
+    """Whisper's recipe over the chosen heads: (R, T')."""
     pairs = result.heads(heads)
     maps = np.stack([result.cross_attention[l, h][rows] for l, h in pairs]).astype(np.float64)  # (H, R, T')
     sums = maps.sum(axis=-1, keepdims=True)
@@ -77,22 +87,23 @@ def attention_matrix(result: Explanation, rows: np.ndarray, heads: str | list = 
     return maps.mean(axis=0)
 
 
-def _saliency(result: Explanation, rows: np.ndarray, values: np.ndarray | None, what: str) -> np.ndarray:
-    if values is None:
-        raise OptionError(f"this result has no {what}; compute it first (s2t-explain explain) or use --from attention")
-    z = normalize_rows(values[rows])  # each token over time
-    return median_filter(z, size=(1, MEDIAN_WIDTH), mode="nearest")
+def saliency_matrix(which: str) -> MatrixFn:
+    """Matrix of a saliency map (``input``: pooled SM_X, ``encoder``: SM_H): rows z-scored, median-filtered."""
+
+    def matrix(result: Explanation, rows: np.ndarray, heads: str | list = "alignment") -> np.ndarray:
+        values = result.saliency_map(which)
+        if values is None:
+            raise OptionError(f"this result has no {which} saliency; compute it first (explain) "
+                              "or time words from cross-attention")
+        z = normalize_rows(values[rows])  # each token over time
+        return median_filter(z, size=(1, MEDIAN_WIDTH), mode="nearest")
+
+    return matrix
 
 
-@MATRICES.register("saliency-input")
-def input_saliency_matrix(result: Explanation, rows: np.ndarray, heads: str | list = "alignment") -> np.ndarray:
-    pooled = None if result.input_saliency is None else pool(result.input_saliency, result.encoder_stride, "max")
-    return _saliency(result, rows, pooled, "input saliency (SM_X)")
-
-
-@MATRICES.register("saliency-encoder")
-def encoder_saliency_matrix(result: Explanation, rows: np.ndarray, heads: str | list = "alignment") -> np.ndarray:
-    return _saliency(result, rows, result.encoder_saliency, "encoder saliency (SM_H)")
+TIMESTAMP_SOURCES.register("attention")(TimestampSource(attention_matrix))
+TIMESTAMP_SOURCES.register("saliency-input")(TimestampSource(saliency_matrix("input"), "input", "trim"))
+TIMESTAMP_SOURCES.register("saliency-encoder")(TimestampSource(saliency_matrix("encoder"), "encoder", "trim"))
 
 
 def token_starts(matrix: np.ndarray) -> np.ndarray:
@@ -110,9 +121,8 @@ def word_timestamps(result: Explanation, source: str = "attention", heads: str |
 
     ``edges``: ``contiguous`` or ``trim`` (default: trim for saliency sources, contiguous for attention).
     """
-    if source not in MATRICES:
-        raise OptionError(f"unknown timestamp source {source!r}; use {', '.join(SOURCES)}")
-    edges = edges or ("contiguous" if source == "attention" else "trim")
+    kind = TIMESTAMP_SOURCES.get(source)  # an unknown source fails here, naming the valid ones
+    edges = edges or kind.edges
     if edges not in EDGES:
         raise OptionError(f"unknown edge mode {edges!r}; use {', '.join(EDGES)}")
     rows = alignment_rows(result)
@@ -122,10 +132,10 @@ def word_timestamps(result: Explanation, source: str = "attention", heads: str |
     spans = group_words(labels, special=is_eot, language=result.transcript.language)
     if not spans:
         raise OptionError("the transcript is empty: there are no words to time")
-    matrix = MATRICES.get(source)(result, rows, heads)
+    matrix = kind.matrix(result, rows, heads)
     starts = token_starts(matrix)
     times = result.frame_times
-    step = float(times[1] - times[0]) if len(times) > 1 else 0.02
+    step = result.seconds_per_frame
     n_frames = matrix.shape[1]
     probs = np.exp(result.transcript.logprobs[index])
     words = []

@@ -11,7 +11,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-NO_SPACE_LANGUAGES = {"zh", "ja", "th", "lo", "my", "yue"}
+from ..tasks import NO_SPACE_LANGUAGES
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ HeadSet = list[tuple[int, int]]
 # A named head set: (n_layers, n_heads, model alignment heads or None) -> pairs
 HeadSetFn = Callable[[int, int, "HeadSet | None"], HeadSet]
 HEAD_SETS: Registry[HeadSetFn] = Registry("head set")
+list_head_sets = HEAD_SETS.names  # named sets; layer:N, head:L,H and [[L, H], ...] work too
 
 
 @HEAD_SETS.register("all")

@@ -1,4 +1,7 @@
-"""The fixed token sequence being explained, and how it is made (decoded or forced) and scored.
+"""The transcript record: the fixed token sequence being explained, with its scores.
+
+How a transcript is made (decoded or forced, then scored) is in ``scoring.py``; this module is
+NumPy only, so stored results load without torch.
 
 A transcript holds the full decoder sequence ``ids`` = prompt + text tokens (+ end-of-text).
 Explanations look at the I = len(ids) - 1 *predicted* tokens ``ids[1:]``: row i of every map is
@@ -8,19 +11,22 @@ about predicting ``ids[i + 1]`` from the prefix ``ids[: i + 1]`` (one teacher-fo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
-import torch
-
-from ..errors import OptionError
-from ..models.base import SpeechToTextModel
-from .options import DecodingOptions
-from .search import generate
 
 
 @dataclass
 class Transcript:
+    """A decoded or forced token sequence and the model's teacher-forced scores for it.
+
+    ``ids`` is the whole decoder sequence; every per-token field has one entry per *predicted*
+    token ``ids[1:]`` (I = len(ids) - 1 entries), in the same order as the rows of every map.
+    ``special`` marks the prompt tokens and end-of-text, which aggregated views leave out.
+    ``distributions`` (I, V) is kept only when asked for (``distributions=True``): saliency
+    reuses it as the clean pass, ``top_alternatives`` reads it.
+    """
+
     ids: list[int]  # full sequence: prompt, text tokens, end-of-text
     labels: list[str]  # (I,) readable text of each predicted token ids[1:]
     special: np.ndarray  # (I,) bool: prompt/special tokens (end-of-text included)
@@ -37,6 +43,14 @@ class Transcript:
         """The I predicted token ids, ids[1:]."""
         return self.ids[1:]
 
+    def text_rows(self, include_eos: bool = False) -> np.ndarray:
+        """(I,) bool: the rows of text tokens, plus the end-of-text row if asked for (and present)."""
+        rows = ~self.special
+        if include_eos and self.labels and self.labels[-1] == "<|endoftext|>":
+            rows = rows.copy()
+            rows[-1] = True
+        return rows
+
     @property
     def n_text_tokens(self) -> int:
         return int((~self.special).sum())
@@ -49,6 +63,7 @@ class Transcript:
         return [[(int(t), float(row[t])) for t in ids] for ids, row in zip(top, self.distributions)]
 
     def to_dict(self) -> dict:
+        """JSON-ready form (the ``transcript`` entry of a result's ``meta``); arrays are stored beside it."""
         return {
             "text": self.text,
             "task": self.task,
@@ -61,62 +76,9 @@ class Transcript:
             ],
         }
 
-
-@torch.no_grad()
-def score(
-    model: SpeechToTextModel, states: torch.Tensor, ids: list[int], distributions: bool = False
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Teacher-forced log-probs of ids[1:] (I,), and optionally the full (I, V) log-distributions."""
-    tokens = torch.tensor([ids[:-1]], device=states.device)
-    logp = model.decode(tokens, states).logits[0].float().log_softmax(dim=-1)  # (I, V)
-    target = torch.tensor(ids[1:], device=logp.device)
-    picked = logp.gather(1, target[:, None])[:, 0].cpu().numpy()
-    return picked, (logp.cpu().numpy() if distributions else None)
-
-
-def resolve_language(model: SpeechToTextModel, states: torch.Tensor, options: DecodingOptions) -> str | None:
-    if options.language is not None:
-        return options.language
-    return model.detect_language(states)
-
-
-def make_transcript(
-    model: SpeechToTextModel,
-    states: torch.Tensor,
-    options: DecodingOptions = DecodingOptions(),
-    text: str | None = None,
-    distributions: bool = False,
-) -> Transcript:
-    """Decode (or force ``text``) and score the sequence against encoder ``states`` (1, S, D)."""
-    language = resolve_language(model, states, options)
-    prompt = model.prompt(options.task, language)
-    if text is not None:
-        if not text.strip():
-            raise OptionError("the forced text is empty; pass the words the audio says")
-        body = model.encode_text(" " + text.strip()) + [model.eot]
-        source = "forced"
-    else:
-        room = model.max_text_tokens - len(prompt)  # the decoder's positions bound generation
-        body = generate(model, states, prompt, replace(options, max_new_tokens=min(options.max_new_tokens, room)))
-        source = "decoded"
-    if len(prompt) + len(body) > model.max_text_tokens:
-        raise OptionError(
-            f"sequence of {len(prompt) + len(body)} tokens exceeds the model's "
-            f"{model.max_text_tokens}-token limit; explain a shorter text"
-        )
-    ids = prompt + body
-    logprobs, dists = score(model, states, ids, distributions)
-    targets = ids[1:]
-    special = np.array([model.is_special(t) for t in targets], dtype=bool)
-    return Transcript(
-        ids=ids,
-        labels=[model.token_text(t) for t in targets],
-        special=special,
-        logprobs=logprobs,
-        text=model.decode_text(body).strip(),
-        task=options.task,
-        language=language,
-        prompt_length=len(prompt),
-        source=source,
-        distributions=dists,
-    )
+    @classmethod
+    def from_dict(cls, data: dict, ids: list[int], special: np.ndarray, logprobs: np.ndarray) -> Transcript:
+        """Rebuild from :meth:`to_dict` output and the stored arrays (ids (I+1,), special (I,), logprobs (I,))."""
+        return cls(ids=ids, labels=[tok["text"] for tok in data["tokens"]], special=special.astype(bool),
+                   logprobs=logprobs, text=data["text"], task=data["task"], language=data["language"],
+                   prompt_length=data["prompt_length"], source=data["source"])

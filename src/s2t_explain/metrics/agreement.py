@@ -17,19 +17,16 @@ from collections.abc import Callable
 import numpy as np
 from scipy.stats import rankdata
 
+from ..normalization import normalize_rows
 from ..registry import Registry
-from ..saliency.reliability import normalize_rows
 
 Correlation = Callable[[np.ndarray, np.ndarray], float]
 CORRELATIONS: Registry[Correlation] = Registry("correlation")
+list_correlations = CORRELATIONS.names
 
 
 def normalize(maps: np.ndarray, how: str = "zscore") -> np.ndarray:
-    """Per-token normalization of (I, ...) maps: ``zscore`` (default) or ``minmax``."""
-    if how not in ("zscore", "minmax"):
-        from ..errors import OptionError
-
-        raise OptionError(f"unknown normalization {how!r}; use zscore or minmax")
+    """Per-token normalization of (I, ...) maps: ``zscore`` (default) or ``minmax`` (see ``NORMALIZATIONS``)."""
     return normalize_rows(maps, how)
 
 

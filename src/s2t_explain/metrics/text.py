@@ -21,6 +21,7 @@ from ..registry import Registry
 
 TextMetric = Callable[[str, str], float]  # (hypothesis, reference) -> score
 TEXT_METRICS: Registry[TextMetric] = Registry("text metric")
+list_text_metrics = TEXT_METRICS.names
 HIGHER_IS_BETTER = {"wer": False, "bleu": True, "chrf": True}
 
 _PUNCT = re.compile(r"[^\w\s']|(?<!\w)'|'(?!\w)")

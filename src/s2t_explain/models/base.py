@@ -22,9 +22,8 @@ import torch
 
 from ..errors import OptionError
 from ..features import Features
-from ..timebase import FRAMES_PER_SECOND, SAMPLE_RATE, n_encoder_frames
-
-TASKS = ("transcribe", "translate")
+from ..tasks import TASKS
+from ..timebase import SAMPLE_RATE, n_encoder_frames, seconds_per_encoder_frame
 
 
 class Tokens(Protocol):
@@ -74,7 +73,7 @@ class SpeechToTextModel(ABC):
 
     @property
     def seconds_per_encoder_frame(self) -> float:
-        return self.encoder_stride / FRAMES_PER_SECOND
+        return seconds_per_encoder_frame(self.encoder_stride)
 
     # --- decoder ---------------------------------------------------------------------------
     @abstractmethod

@@ -54,4 +54,8 @@ DEFAULT_MODEL = "whisper-tiny.en"
 
 
 def bundled_names() -> list[str]:
+    """Names of the bundled models (any CTranslate2 or Hugging Face folder loads too)."""
     return list(BUNDLED)
+
+
+list_models = bundled_names

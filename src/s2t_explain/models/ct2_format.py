@@ -1,10 +1,11 @@
-"""Reader and writer for CTranslate2's ``model.bin`` (format version 6), little-endian.
+"""Reader for CTranslate2's ``model.bin`` (format version 6), little-endian.
 
 Layout: u32 version; u16-length-prefixed spec name; u32 revision; u32 variable count; per
 variable: u16-length-prefixed NUL-terminated name, u8 rank, rank x u32 dims, u8 dtype code, u32
 byte count, raw bytes; then u32 alias count and (alias, target) string pairs. A model may be split
 into ``model.bin.part1``, ``model.bin.part2``, ... which are concatenated in numeric order.
-The writer exists for tests (tiny models in CT2 format) and round-trip checks.
+Only reading is needed here; the writer used to build tiny CT2 models for round-trip checks lives
+in the tests (``tests/ct2_writer.py``).
 """
 
 from __future__ import annotations
@@ -135,27 +136,3 @@ def _parse(r: _Reader, source: str) -> CT2Model:
             aliases[alias] = r.string()
     return CT2Model(spec, revision, variables, dtypes, aliases)
 
-
-def write_model_bin(
-    path: Path,
-    variables: dict[str, np.ndarray],
-    aliases: dict[str, str] | None = None,
-    spec: str = "WhisperSpec",
-    revision: int = 3,
-) -> None:
-    """Write arrays (float32/float16/int32/int8) in the ``model.bin`` v6 layout."""
-    codes = {v: k for k, v in DTYPES.items() if k != BFLOAT16}
-
-    def string(s: str) -> bytes:
-        b = s.encode("utf-8") + b"\0"
-        return struct.pack("<H", len(b)) + b
-
-    out = [struct.pack("<I", 6), string(spec), struct.pack("<II", revision, len(variables))]
-    for name, arr in variables.items():
-        arr = np.asarray(arr, order="C")  # keeps 0-d scalars 0-d (ascontiguousarray would not)
-        out += [string(name), struct.pack("<B", arr.ndim), struct.pack(f"<{arr.ndim}I", *arr.shape)]
-        out += [struct.pack("<BI", codes[arr.dtype.newbyteorder("<")], arr.nbytes), arr.tobytes()]
-    out.append(struct.pack("<I", len(aliases or {})))
-    for alias, target in (aliases or {}).items():
-        out += [string(alias), string(target)]
-    path.write_bytes(b"".join(out))

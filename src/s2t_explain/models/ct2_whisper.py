@@ -4,6 +4,8 @@ Stored float16 weights are upcast to float32; the output projection is tied to t
 embedding (an alias in the file); fused q|k|v (self-attention) and k|v (cross-attention)
 matrices are split; Whisper's key projection has no bias (the k slice of a fused bias is zero
 and is checked to be so).
+The inverse mapping (WhisperNet -> CT2 variables), used only to write tiny test models, lives in
+the tests (``tests/ct2_writer.py``).
 """
 
 from __future__ import annotations
@@ -119,53 +121,3 @@ def whisper_from_ct2(ct2: CT2Model) -> WhisperNet:
             raise ModelError("untied output projection is not supported for Whisper models")
     return net.eval()
 
-
-def whisper_to_ct2_variables(net: WhisperNet) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    """Inverse mapping (float32), used by tests to write tiny CT2 models."""
-    out: dict[str, np.ndarray] = {}
-
-    def arr(t: torch.Tensor) -> np.ndarray:
-        return t.detach().float().cpu().numpy()
-
-    def lin(name: str, *linears: torch.nn.Linear) -> None:
-        out[f"{name}/weight"] = np.concatenate([arr(x.weight) for x in linears])
-        out[f"{name}/bias"] = np.concatenate(
-            [arr(x.bias) if x.bias is not None else np.zeros(x.out_features, np.float32) for x in linears]
-        )
-
-    def norm(name: str, m: torch.nn.LayerNorm) -> None:
-        out[f"{name}/gamma"], out[f"{name}/beta"] = arr(m.weight), arr(m.bias)
-
-    def block(name: str, b: ResidualBlock) -> None:
-        norm(f"{name}/self_attention/layer_norm", b.attn_ln)
-        lin(f"{name}/self_attention/linear_0", b.attn.query, b.attn.key, b.attn.value)
-        lin(f"{name}/self_attention/linear_1", b.attn.out)
-        if b.cross_attn is not None and b.cross_attn_ln is not None:
-            norm(f"{name}/attention/layer_norm", b.cross_attn_ln)
-            lin(f"{name}/attention/linear_0", b.cross_attn.query)
-            lin(f"{name}/attention/linear_1", b.cross_attn.key, b.cross_attn.value)
-            lin(f"{name}/attention/linear_2", b.cross_attn.out)
-        norm(f"{name}/ffn/layer_norm", b.mlp_ln)
-        lin(f"{name}/ffn/linear_0", b.mlp_in)
-        lin(f"{name}/ffn/linear_1", b.mlp_out)
-
-    enc, dec = net.encoder, net.decoder
-    for conv in ("conv1", "conv2"):
-        out[f"encoder/{conv}/weight"] = arr(getattr(enc, conv).weight)
-        out[f"encoder/{conv}/bias"] = arr(getattr(enc, conv).bias)
-    out["encoder/position_encodings/encodings"] = arr(enc.positional_embedding)
-    out["encoder/num_heads"] = np.array(net.dims.n_head, dtype=np.int32)
-    for i, b in enumerate(enc.blocks):
-        block(f"encoder/layer_{i}", b)
-    norm("encoder/layer_norm", enc.ln_post)
-    out["decoder/embeddings/weight"] = arr(dec.token_embedding.weight)
-    out["decoder/position_encodings/encodings"] = arr(dec.positional_embedding)
-    out["decoder/num_heads"] = np.array(net.dims.n_head, dtype=np.int32)
-    # Flags CTranslate2's Whisper decoder reads (without them it would run ReLU, not GELU).
-    for flag, value in (("activation", 3), ("pre_norm", 1), ("alibi", 0), ("scale_embeddings", 0),
-                        ("start_from_zero_embedding", 0)):
-        out[f"decoder/{flag}"] = np.array(value, dtype=np.int8)
-    for i, b in enumerate(dec.blocks):
-        block(f"decoder/layer_{i}", b)
-    norm("decoder/layer_norm", dec.ln)
-    return out, {"decoder/projection/weight": "decoder/embeddings/weight"}

@@ -25,6 +25,7 @@ from .ct2_format import model_bin_parts
 # A loader returns an adapter, or None when the spec is not of its kind.
 Loader = Callable[[str], SpeechToTextModel | None]
 LOADERS: Registry[Loader] = Registry("model loader")
+list_model_loaders = LOADERS.names  # spec kinds, in the order load_model tries them
 
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
@@ -87,7 +88,7 @@ def parse_device(device: str | torch.device | None) -> torch.device:
     except RuntimeError as e:
         raise OptionError(f"unknown device {device!r}; use cpu, cuda or cuda:N") from e
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise OptionError(f"device {device!r} asked for, but this PyTorch has no CUDA device; use --device cpu")
+        raise OptionError(f"device {device!r} asked for, but this PyTorch has no CUDA device; use the cpu device")
     if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
         raise OptionError(f"device {device!r} does not exist; this machine has {torch.cuda.device_count()} GPU(s)")
     return dev

@@ -12,16 +12,11 @@ from pathlib import Path
 import torch
 
 from ..errors import ModelError, OptionError
+from ..tasks import LANGUAGES
+from ..timebase import TIMESTAMP_TOKEN_SECONDS
 
 MULTILINGUAL_VOCAB = 51865  # Whisper's English-only models have 51864 tokens, multilingual ones more
 
-# Whisper's language codes in token order (the first 99; later models add "yue").
-LANGUAGES = (
-    "en zh de es ru ko fr ja pt tr pl ca nl ar sv it id hi fi vi he uk el ms cs ro da hu ta no th "
-    "ur hr bg lt la mi ml cy sk te fa lv bn sr az sl kn et mk br eu is hy ne mn bs kk sq sw gl mr "
-    "pa si km sn yo so af oc ka be tg sd gu am yi lo uz fo ht ps tk nn mt sa lb my bo tl mg as tt "
-    "haw ln ha ba jw su yue"
-).split()
 
 
 class WhisperTokenizer:
@@ -67,7 +62,7 @@ class WhisperTokenizer:
     def token_text(self, token_id: int) -> str:
         """Readable label of one token (special tokens keep their ``<|...|>`` form)."""
         if token_id > self.no_timestamps:  # timestamps: <|0.00|> ... <|30.00|> in 20 ms steps
-            return f"<|{(token_id - self.no_timestamps - 1) * 0.02:.2f}|>"
+            return f"<|{(token_id - self.no_timestamps - 1) * TIMESTAMP_TOKEN_SECONDS:.2f}|>"
         if token_id >= self.eot:
             return str(self._tok.id_to_token(token_id) or f"<|{token_id}|>")  # type: ignore[attr-defined]
         return str(self._tok.decode([token_id]))  # type: ignore[attr-defined]
@@ -79,7 +74,7 @@ class WhisperTokenizer:
         """Whisper's decoder prompt: [sot, language, task, notimestamps] ([sot, notimestamps] for .en)."""
         if not self.multilingual:
             if language not in (None, "en"):
-                raise OptionError(f"{model_name} is English-only; drop --language or use a multilingual model")
+                raise OptionError(f"{model_name} is English-only; give no language or en, or use a multilingual one")
             return [self.sot, self.no_timestamps]
         task_id = self.translate if task == "translate" else self.transcribe
         if task_id is None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..results.io import atomic_path
+from ..files import atomic_path
 
 if TYPE_CHECKING:
     from ..results.explanation import Explanation
@@ -23,10 +23,10 @@ class AttentionHeatmap:
 
     @classmethod
     def from_result(cls, result: Explanation, heads: str | list = "alignment") -> AttentionHeatmap:
-        keep = ~result.transcript.special
+        keep = result.text_rows()
         values = result.aggregate(heads, text_only=True)
         labels = [l for l, k in zip(result.transcript.labels, keep) if k]
-        step = float(result.frame_times[1] - result.frame_times[0]) if len(result.frame_times) > 1 else 0.02
+        step = result.seconds_per_frame
         n_heads = len(result.heads(heads))
         title = f"{result.model}: cross-attention, {heads if isinstance(heads, str) else 'custom'} ({n_heads} heads)"
         return cls(values, labels, step, title)

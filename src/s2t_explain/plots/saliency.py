@@ -11,23 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..pooling import pool
-from ..results.io import atomic_path
-from ..saliency.reliability import normalize_rows
+from ..files import atomic_path
+from ..normalization import normalize_rows
 from ..timebase import FRAMES_PER_SECOND
 
 if TYPE_CHECKING:
     from ..results.explanation import Explanation
-
-
-def _reliability_note(result: Explanation, name: str) -> str:
-    run = result.saliency.get("maps", {}).get(name)
-    if run is None:
-        return ""
-    if run["reliability"] is None:
-        return f"{run['n_masks']} masks"
-    low = " - LOW, mostly noise" if run["reliability"] < 0.5 else ""
-    return f"{run['n_masks']} masks, reliability {run['reliability']:.2f}{low}"
 
 
 def input_saliency_figure(result: Explanation, max_tokens: int = 12) -> Any:
@@ -36,7 +25,7 @@ def input_saliency_figure(result: Explanation, max_tokens: int = 12) -> Any:
 
     if result.input_saliency is None or result.features is None:
         raise ValueError("this result has no input saliency")
-    rows = np.flatnonzero(~result.transcript.special)[:max_tokens]
+    rows = np.flatnonzero(result.text_rows())[:max_tokens]
     maps = normalize_rows(result.input_saliency[rows], "minmax")  # (k, T, F)
     n = len(rows)
     cols = min(4, n)
@@ -54,7 +43,7 @@ def input_saliency_figure(result: Explanation, max_tokens: int = 12) -> Any:
             ax.set_ylabel("mel bin", fontsize=8)
         if j >= n - cols:
             ax.set_xlabel("time (s)", fontsize=8)
-    fig.suptitle(f"{result.model}: input saliency SM_X ({_reliability_note(result, 'input')})", fontsize=10)
+    fig.suptitle(f"{result.model}: input saliency SM_X ({result.reliability_note('input')})", fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -63,16 +52,16 @@ def comparison_figure(result: Explanation, heads: str | list = "all") -> Any:
     """Tokens x time heatmaps side by side: cross-attention, pooled SM_X, SM_H (per-token z-scored)."""
     from matplotlib.figure import Figure
 
-    keep = ~result.transcript.special
+    keep = result.text_rows()
     panels = [(f"cross-attention ({heads if isinstance(heads, str) else 'custom'})", result.aggregate(heads), "")]
-    if result.input_saliency is not None:
-        pooled = pool(result.input_saliency[keep], result.encoder_stride, "max")
-        panels.append(("input saliency SM_X, max-pooled", pooled, _reliability_note(result, "input")))
+    pooled = result.pooled_input_saliency("max")
+    if pooled is not None:
+        panels.append(("input saliency SM_X, max-pooled", pooled[keep], result.reliability_note("input")))
     if result.encoder_saliency is not None:
-        panels.append(("encoder saliency SM_H", result.encoder_saliency[keep], _reliability_note(result, "encoder")))
+        panels.append(("encoder saliency SM_H", result.encoder_saliency[keep], result.reliability_note("encoder")))
     labels = [repr(label)[1:-1] for label, k in zip(result.transcript.labels, keep) if k]
     fig = Figure(figsize=(4.2 * len(panels), max(2.8, 0.26 * len(labels) + 1.4)))
-    step = float(result.frame_times[1] - result.frame_times[0]) if len(result.frame_times) > 1 else 0.02
+    step = result.seconds_per_frame
     for j, (title, values, note) in enumerate(panels):
         ax = fig.add_subplot(1, len(panels), j + 1)
         extent = (0.0, values.shape[1] * step, len(labels) - 0.5, -0.5)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
 from .saliency import comparison_figure, save_figure
+
+if TYPE_CHECKING:
+    from ..study.record import UtteranceRecord
 
 COLORS = {"CA": "tab:blue", "SMX-pooled": "tab:orange", "SMX": "tab:red", "SMH": "tab:green", "random": "tab:gray"}
 PAIR_LABELS = {"CA-SMX": "CA vs pooled SM_X", "CA-SMH": "CA vs SM_H"}
@@ -79,7 +82,7 @@ def curves_figure(faithfulness: list[dict[str, Any]], steps: list[float]) -> Fig
     return fig
 
 
-def study_figures(run: Path, records: list[dict[str, Any]], tables: dict[str, list[dict[str, Any]]]) -> list[Path]:
+def study_figures(run: Path, records: list[UtteranceRecord], tables: dict[str, list[dict[str, Any]]]) -> list[Path]:
     """Write the run's figures into ``run/figures``; returns their paths."""
     out = run / "figures"
     paths = [save_figure(layer_figure(tables["agreement"], len(records)), out / "correlation_per_layer.png"),

@@ -14,6 +14,7 @@ from ..registry import Registry
 
 Pool = Callable[[np.ndarray, int], np.ndarray]
 POOLING: Registry[Pool] = Registry("pooling function")
+list_pooling = POOLING.names
 
 
 def _windows(maps: np.ndarray, stride: int) -> np.ndarray:

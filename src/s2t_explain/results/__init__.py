@@ -1,6 +1,5 @@
-"""Results: the per-utterance explanation object, its file format and atomic writes."""
+"""Results: the per-utterance explanation object and its one-file format (no torch needed to load)."""
 
 from .explanation import Explanation
-from .io import atomic_write, write_json
 
-__all__ = ["Explanation", "atomic_write", "write_json"]
+__all__ = ["Explanation"]

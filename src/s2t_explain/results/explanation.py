@@ -28,14 +28,27 @@ import numpy as np
 
 from ..attention.heads import HeadSet, aggregate, resolve_heads
 from ..decoding.transcript import Transcript
-from ..errors import ResultError
-from .io import atomic_write
+from ..errors import OptionError, ResultError
+from ..files import atomic_write
+from ..pooling import pool
+from ..timebase import seconds_per_encoder_frame
 
 FORMAT_VERSION = 1
+SALIENCY_MAPS = ("input", "encoder")  # SM_X (over the spectrogram), SM_H (over the encoder output)
+LOW_RELIABILITY = 0.5  # split-half reliability below this: the map is mostly noise (reports, figures)
 
 
 @dataclass
 class Explanation:
+    """Everything known about one explained utterance; one ``.npz`` file on disk (see module docs).
+
+    Rows of every per-token array follow ``transcript.targets`` (I predicted tokens, prompt and
+    end-of-text included and marked ``transcript.special``); time runs over the T' encoder frames
+    that see speech (``frame_times``, ``seconds_per_frame`` apart) or the T feature frames (SM_X).
+    Built by :func:`s2t_explain.explain_attention` (cross-attention only) or
+    :func:`s2t_explain.explain` (plus saliency); :meth:`load` reads a stored one without torch.
+    """
+
     transcript: Transcript
     cross_attention: np.ndarray  # (L, H, I, T')
     frame_times: np.ndarray  # (T',) seconds
@@ -59,22 +72,34 @@ class Explanation:
         """(L, H, I, T')."""
         return tuple(self.cross_attention.shape)  # type: ignore[return-value]
 
+    @property
+    def seconds_per_frame(self) -> float:
+        """Length of one encoder frame in seconds (Whisper 0.02, Speech2Text 0.04)."""
+        return seconds_per_encoder_frame(self.encoder_stride)
+
     def heads(self, spec: str | list = "alignment") -> HeadSet:
         n_layers, n_heads = self.shape[:2]
         return resolve_heads(spec, n_layers, n_heads, self.alignment_heads)
 
     def text_rows(self, include_eos: bool = False) -> np.ndarray:
         """(I,) bool: the rows of text tokens, plus the end-of-text row if asked for (and present)."""
-        rows = ~self.transcript.special
-        if include_eos and self.transcript.labels and self.transcript.labels[-1] == "<|endoftext|>":
-            rows = rows.copy()
-            rows[-1] = True
-        return rows
+        return self.transcript.text_rows(include_eos)
 
     def aggregate(self, heads: str | list = "alignment", text_only: bool = True) -> np.ndarray:
         """Cross-attention averaged over a head set: (I, T'), or only text-token rows."""
         agg = aggregate(self.cross_attention, self.heads(heads))
-        return agg[~self.transcript.special] if text_only else agg
+        return agg[self.text_rows()] if text_only else agg
+
+    def pooled_input_saliency(self, how: str = "max") -> np.ndarray | None:
+        """SM_X pooled to encoder frames, (I, T') (``how``: a ``POOLING`` name); None without SM_X."""
+        return None if self.input_saliency is None else pool(self.input_saliency, self.encoder_stride, how)
+
+    def saliency_map(self, which: str, pooling: str = "max") -> np.ndarray | None:
+        """A saliency map over encoder frames, (I, T'): ``encoder`` = SM_H, ``input`` = SM_X pooled
+        with ``pooling``; None when the result does not have it."""
+        if which not in SALIENCY_MAPS:
+            raise OptionError(f"unknown saliency map {which!r}; use one of: {', '.join(SALIENCY_MAPS)}")
+        return self.encoder_saliency if which == "encoder" else self.pooled_input_saliency(pooling)
 
     def meta(self) -> dict[str, Any]:
         return {
@@ -131,18 +156,8 @@ class Explanation:
 
     @classmethod
     def _from_stored(cls, data: dict[str, np.ndarray], meta: dict[str, Any]) -> Explanation:
-        t = meta["transcript"]
-        transcript = Transcript(
-            ids=[int(i) for i in data["token_ids"]],
-            labels=[tok["text"] for tok in t["tokens"]],
-            special=data["special"].astype(bool),
-            logprobs=data["logprobs"],
-            text=t["text"],
-            task=t["task"],
-            language=t["language"],
-            prompt_length=t["prompt_length"],
-            source=t["source"],
-        )
+        transcript = Transcript.from_dict(meta["transcript"], [int(i) for i in data["token_ids"]], data["special"],
+                                          data["logprobs"])
         heads = meta.get("alignment_heads")
         return cls(
             transcript=transcript,
@@ -160,7 +175,7 @@ class Explanation:
         )
 
     def reliability_report(self) -> str:
-        """One line per saliency map: masks used and split-half reliability (noise warning below 0.5)."""
+        """One line per saliency map: masks used and split-half reliability (noise warning when low)."""
         lines = []
         for name, run in self.saliency.get("maps", {}).items():
             r, rp = run["reliability"], run.get("reliability_pooled")
@@ -168,9 +183,19 @@ class Explanation:
                 lines.append(f"{name}: {run['n_masks']} masks (reliability not measured)")
                 continue
             pooled = f", pooled to encoder frames {rp:.2f}" if rp is not None else ""
-            warn = "  (LOW: mostly noise; use more masks)" if r < 0.5 else ""
+            warn = "  (LOW: mostly noise; use more masks)" if not r >= LOW_RELIABILITY else ""  # NaN is low too
             lines.append(f"{name}: {run['n_masks']} masks, split-half reliability {r:.2f}{pooled}{warn}")
         return "\n".join(lines)
+
+    def reliability_note(self, name: str) -> str:
+        """Short note for a figure: masks and reliability of map ``name`` ("" if it was not computed)."""
+        run = self.saliency.get("maps", {}).get(name)
+        if run is None:
+            return ""
+        if run["reliability"] is None:
+            return f"{run['n_masks']} masks"
+        low = " - LOW, mostly noise" if not run["reliability"] >= LOW_RELIABILITY else ""
+        return f"{run['n_masks']} masks, reliability {run['reliability']:.2f}{low}"
 
     def plot(self, heads: str | list = "alignment", ax: Any = None) -> Any:
         """Heatmap of aggregated cross-attention (tokens x time); returns the matplotlib Axes."""

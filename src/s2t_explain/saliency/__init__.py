@@ -1,16 +1,35 @@
-"""Perturbation saliency (SPES): input saliency SM_X, encoder-output saliency SM_H, token saliency."""
+"""Perturbation saliency (SPES): input saliency SM_X, encoder-output saliency SM_H, token saliency.
 
-from .engine import EngineSettings, MapRun, run
-from .estimators import ESTIMATORS
-from .masks import DESIGNS, MASK_FAMILIES
-from .options import PRESETS, EncoderSaliencyOptions, InputSaliencyOptions, SaliencyOptions, preset
+Options, mask families and reliability are NumPy only; the engine, perturbers and scorers (torch)
+are imported on first use of their names.
+"""
+
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
+from .masks import DESIGNS, ENCODER_MASKS, INPUT_MASKS
+from .options import (
+    PRESETS,
+    EncoderSaliencyOptions,
+    InputSaliencyOptions,
+    SaliencyOptions,
+    preset,
+)
 from .reliability import split_half
-from .scorers import SCORERS
+
+if TYPE_CHECKING:
+    from .engine import EngineSettings, MapRun, run
+    from .estimators import ESTIMATORS
+    from .scorers import SCORERS
+
+__getattr__, __dir__ = lazy_exports(__name__, {"EngineSettings": ".engine", "MapRun": ".engine", "run": ".engine",
+                                               "ESTIMATORS": ".estimators", "SCORERS": ".scorers"})
 
 __all__ = [
     "DESIGNS",
+    "ENCODER_MASKS",
     "ESTIMATORS",
-    "MASK_FAMILIES",
+    "INPUT_MASKS",
     "PRESETS",
     "SCORERS",
     "EncoderSaliencyOptions",

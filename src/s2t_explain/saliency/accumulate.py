@@ -92,7 +92,10 @@ class Accumulator:
         return (k // (2 * len(self.family.groups))) % 2
 
     def add(self, ks: list[int], scores: np.ndarray) -> None:
-        """Add masks ``ks`` with their scores (B, I)."""
+        """Add masks ``ks`` with their scores (B, I): one row per mask, one column per explained token."""
+        if np.shape(scores) != (len(ks), self.n_rows):
+            raise ValueError(f"scores for {len(ks)} masks must have shape (B, I) = {(len(ks), self.n_rows)}, "
+                             f"got {np.shape(scores)}")
         for k, s in zip(ks, scores):
             h, g = self.half_of(k), self.family.group_of(k)
             occluded = self.family.unit_mask(k)

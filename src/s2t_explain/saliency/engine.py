@@ -54,6 +54,8 @@ class MapRun:
 
 @dataclass
 class EngineSettings:
+    """How one map is computed: mask budget, batch, estimator, early stop and progress label."""
+
     n_masks: int
     batch_size: int = 8
     estimator: str = "mean"
@@ -72,6 +74,18 @@ def run(
     extra: list[Accumulator] | None = None,  # other families updated from the same scores
     on_batch: Callable[[list[int], np.ndarray], None] | None = None,
 ) -> tuple[MapRun, Accumulator]:
+    """Draw ``settings.n_masks`` masks of ``family``, score them, and estimate one saliency map.
+
+    ``evaluate(ks)`` runs the model on masks ``ks`` (indices into the family's seeded stream) and
+    returns their scores, shape (B, I) = (len(ks), n_rows). Scores go into an :class:`Accumulator`
+    (and every accumulator in ``extra``, e.g. token masks drawn alongside); ``on_batch(ks, scores)``
+    sees them too. Every ``settings.check_every`` masks the split-half reliability over ``rows`` is
+    computed and recorded, and the run stops once it reaches ``settings.target_reliability``;
+    ``pool`` adds a second reliability after pooling (input maps: to encoder frames).
+
+    Returns the :class:`MapRun` (values (I, *element_shape) from all masks, masks used, reliability,
+    its curve, seconds) and the accumulator (for replays and further estimators).
+    """
     estimator = ESTIMATORS.get(settings.estimator)
     acc = Accumulator(family, n_rows, second_order=settings.estimator in NEEDS_SECOND_ORDER,
                       keep_scores=settings.estimator in NEEDS_SCORES)

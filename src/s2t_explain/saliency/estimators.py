@@ -31,6 +31,7 @@ from .accumulate import Accumulator
 # (accumulator, halves to use) -> map (I, *element_shape)
 Estimator = Callable[[Accumulator, tuple[int, ...]], np.ndarray]
 ESTIMATORS: Registry[Estimator] = Registry("estimator")
+list_estimators = ESTIMATORS.names
 
 
 @ESTIMATORS.register("mean")

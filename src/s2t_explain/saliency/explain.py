@@ -12,13 +12,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..decoding.transcript import Transcript, score
+from ..decoding.scoring import score
+from ..decoding.transcript import Transcript
 from ..models.base import SpeechToTextModel
 from ..pooling import pool
 from .accumulate import Accumulator
 from .engine import EngineSettings, MapRun, run
 from .estimators import ESTIMATORS, NEEDS_SCORES, NEEDS_SECOND_ORDER
-from .masks import ElementMasks, FrameBlockMasks, GridMasks, MaskFamily, SuperpixelMasks
+from .masks import ENCODER_MASKS, INPUT_MASKS, ElementMasks, MaskFamily
 from .options import SaliencyOptions
 from .perturb import InputPerturber, StatePerturber
 from .scorers import SCORERS
@@ -40,7 +41,7 @@ class SaliencyJob:
             assert distributions is not None
         self.clean_logp = torch.from_numpy(distributions).to(model.device)  # (I, V) log P_i
         self.targets = torch.tensor(ids[1:], device=model.device)
-        self.rows = ~transcript.special  # text tokens count for reliability (EOT and prompt do not)
+        self.rows = transcript.text_rows()  # text tokens count for reliability (EOT and prompt do not)
         self.n_rows = len(ids) - 1
 
     def settings(self, n_masks: int, label: str) -> EngineSettings:
@@ -56,12 +57,7 @@ class SaliencyJob:
         o = self.options.input
         assert o is not None
         spectrogram = self.features[:, : self.n_frames].T.float().cpu().numpy()  # (T, F)
-        family: MaskFamily
-        if o.masks == "grid":
-            family = GridMasks(spectrogram.shape, o.patch_sizes, o.p, o.design, self.options.seed)
-        else:
-            family = SuperpixelMasks(spectrogram, o.granularities, o.p, o.design, self.options.seed,
-                                     o.compactness, o.sigma, o.reference_frames, o.max_scale_frames)
+        family: MaskFamily = INPUT_MASKS.get(o.masks).from_options(spectrogram, o, self.options.seed)
         perturber = InputPerturber(self.model, self.features, self.n_frames, self.transcript.ids, o.baseline)
         tokens: MaskFamily | None = None
         extra: list[Accumulator] = []
@@ -94,19 +90,15 @@ class SaliencyJob:
         n_enc = self.model.n_encoder_frames(self.n_frames)
         perturber = StatePerturber(self.model, self.features, self.states, self.n_frames, self.transcript.ids,
                                    o.baseline)
-        family: MaskFamily
-        if o.mode == "frames":
-            family = FrameBlockMasks(n_enc, o.block_sizes, o.p, o.design, self.options.seed)
-        else:
-            family = ElementMasks((n_enc, int(self.states.shape[-1])), o.p, o.design, self.options.seed)
+        shape = (n_enc, int(self.states.shape[-1]))  # (T', D)
+        family: MaskFamily = ENCODER_MASKS.get(o.mode).from_options(shape, o, self.options.seed)
 
         def evaluate(ks: list[int]) -> np.ndarray:
             masks = np.stack([family.element_mask(k) for k in ks])  # (B, T') or (B, T', D)
             return self._scores(perturber.logits(masks))
 
         result, _ = run(family, evaluate, self.n_rows, self.settings(o.n_masks, "encoder saliency"), self.rows)
-        if o.mode == "elements":  # (I, T', D) -> (I, T'): mean over the state dimension
-            result.values = result.values.mean(axis=-1)
+        result.values = family.reported(result.values)  # element-wise masks: (I, T', D) -> (I, T')
         return result
 
 

@@ -12,17 +12,26 @@ Designs (how unit occlusions are drawn; ours except iid):
 Randomness comes from one generator per chunk of masks, seeded by (seed, stream, chunk), so the
 masks do not depend on the batch size. A family caches one chunk; it is not meant to be shared
 between threads.
+
+Families are registered by the option value that selects them: ``INPUT_MASKS`` (over the
+spectrogram, ``InputSaliencyOptions.masks``) and ``ENCODER_MASKS`` (over encoder states,
+``EncoderSaliencyOptions.mode``). Each builds itself from its options with ``from_options``, so a
+new family is one registered class.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from ..errors import OptionError
 from ..registry import Registry
 from .segmentation import scaled_segment_counts, slic_segments
+
+if TYPE_CHECKING:
+    from .options import EncoderSaliencyOptions, InputSaliencyOptions
 
 CHUNK_CYCLES = 16  # masks per generator = 2 * n_groups * CHUNK_CYCLES (antithetic pairs stay in a chunk)
 DESIGNS = ("iid", "balanced", "antithetic")
@@ -45,6 +54,9 @@ class Group:
 
 class MaskFamily:
     """Draws unit-level masks for its groups; subclasses only build the groups."""
+
+    # False where every element is its own unit: the joint regression estimators cannot fit that
+    supports_joint_fit: ClassVar[bool] = True
 
     def __init__(self, groups: list[Group], p: float, design: str, seed: int, stream: int) -> None:
         check_design(design, p)
@@ -88,11 +100,25 @@ class MaskFamily:
         group = self.groups[self.group_of(k)]
         return self.unit_mask(k)[group.labels]
 
+    def reported(self, values: np.ndarray) -> np.ndarray:
+        """The map reported for estimates over this family's elements, (I, *element_shape): itself."""
+        return values
 
-MASK_FAMILIES: Registry[type] = Registry("mask family")
+
+INPUT_MASKS: Registry[Any] = Registry("input mask family")  # classes with from_options(spectrogram, options, seed)
+ENCODER_MASKS: Registry[Any] = Registry("encoder mask mode")  # classes with from_options((T', D), options, seed)
 
 
-@MASK_FAMILIES.register("superpixels")
+def list_mask_families() -> dict[str, list[str]]:
+    """{"input": SM_X mask families, "encoder": SM_H mask families (``EncoderSaliencyOptions.mode``)}."""
+    return {"input": INPUT_MASKS.names(), "encoder": ENCODER_MASKS.names()}
+
+
+def list_mask_designs() -> list[str]:
+    return list(DESIGNS)
+
+
+@INPUT_MASKS.register("superpixels")
 class SuperpixelMasks(MaskFamily):
     """SPES: SLIC superpixels of the (T, F) spectrogram at several granularities."""
 
@@ -106,8 +132,14 @@ class SuperpixelMasks(MaskFamily):
             groups.append(Group(labels, int(labels.max()) + 1, f"slic{g}"))
         super().__init__(groups, p, design, seed, stream=0)
 
+    @classmethod
+    def from_options(cls, spectrogram: np.ndarray, o: InputSaliencyOptions, seed: int) -> SuperpixelMasks:
+        """SLIC of the (T, F) spectrogram at ``o.granularities``."""
+        return cls(spectrogram, o.granularities, o.p, o.design, seed, o.compactness, o.sigma, o.reference_frames,
+                   o.max_scale_frames)
 
-@MASK_FAMILIES.register("grid")
+
+@INPUT_MASKS.register("grid")
 class GridMasks(MaskFamily):
     """Rectangular patches of the (T, F) spectrogram, one group per patch size (frames, bins) (ours)."""
 
@@ -122,8 +154,13 @@ class GridMasks(MaskFamily):
             groups.append(Group(labels, int(labels.max()) + 1, f"grid{pt}x{pf}"))
         super().__init__(groups, p, design, seed, stream=0)
 
+    @classmethod
+    def from_options(cls, spectrogram: np.ndarray, o: InputSaliencyOptions, seed: int) -> GridMasks:
+        """Patches of ``o.patch_sizes`` over the (T, F) spectrogram."""
+        return cls(spectrogram.shape, o.patch_sizes, o.p, o.design, seed)
 
-@MASK_FAMILIES.register("frame-blocks")
+
+@ENCODER_MASKS.register("frames")
 class FrameBlockMasks(MaskFamily):
     """Encoder frames (T',) in contiguous blocks of each size (ours)."""
 
@@ -133,11 +170,30 @@ class FrameBlockMasks(MaskFamily):
         groups = [Group((frames // b).astype(np.int32), -(-n_frames // b), f"block{b}") for b in block_sizes]
         super().__init__(groups, p, design, seed, stream=1)
 
+    @classmethod
+    def from_options(cls, shape: tuple[int, int], o: EncoderSaliencyOptions, seed: int) -> FrameBlockMasks:
+        """Whole encoder frames (of the (T', D) states) in blocks of ``o.block_sizes``."""
+        return cls(shape[0], o.block_sizes, o.p, o.design, seed)
 
-@MASK_FAMILIES.register("elements")
+
 class ElementMasks(MaskFamily):
-    """Every entry of a (T', D) array is its own unit (encoder element-wise occlusion)."""
+    """Every entry of a 2-D array is its own unit (token masks (1, I); encoder entries (T', D))."""
+
+    supports_joint_fit = False
 
     def __init__(self, shape: tuple[int, int], p: float, design: str = "iid", seed: int = 0) -> None:
         labels = np.arange(shape[0] * shape[1], dtype=np.int32).reshape(shape)
         super().__init__([Group(labels, labels.size, "elements")], p, design, seed, stream=2)
+
+
+@ENCODER_MASKS.register("elements")
+class EncoderElementMasks(ElementMasks):
+    """Single entries of the (T', D) encoder states; the reported map is the mean over D, (I, T')."""
+
+    @classmethod
+    def from_options(cls, shape: tuple[int, int], o: EncoderSaliencyOptions, seed: int) -> EncoderElementMasks:
+        return cls(shape, o.p, o.design, seed)
+
+    def reported(self, values: np.ndarray) -> np.ndarray:
+        """(I, T', D) -> (I, T'): mean over the state dimension."""
+        return values.mean(axis=-1)

@@ -11,12 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from ..errors import OptionError
-from .masks import check_design
+from .masks import ENCODER_MASKS, INPUT_MASKS, check_design
 
 
 @dataclass(frozen=True)
 class InputSaliencyOptions:
-    """SM_X: occlusion of SLIC superpixels of the log-mel spectrogram."""
+    """SM_X: occlusion of regions of the log-mel spectrogram (SLIC superpixels, the paper's).
+
+    Fields marked paper are the paper's settings; (ours) are documented choices. ``masks`` names
+    an ``INPUT_MASKS`` family; ``baseline`` an ``INPUT_BASELINES`` entry. Invalid values raise
+    :class:`OptionError` when the options are made (frozen: change with ``dataclasses.replace``).
+    """
 
     n_masks: int = 20_000  # paper
     p: float = 0.5  # paper: each segment occluded with probability p
@@ -39,15 +44,19 @@ class InputSaliencyOptions:
             raise OptionError("reference_frames and max_scale_frames must be >= 1")
         if any(len(ps) != 2 or min(ps) < 1 for ps in self.patch_sizes):
             raise OptionError(f"grid patch sizes must be (frames, bins) pairs >= 1, got {self.patch_sizes}")
-        if self.masks not in ("superpixels", "grid"):
-            raise OptionError(f"unknown input mask family {self.masks!r}; use superpixels or grid")
+        INPUT_MASKS.get(self.masks)  # an unknown family fails here, naming the registered ones
         if not 0.0 <= self.p_dec < 1.0:
             raise OptionError(f"p_dec must be in [0, 1), got {self.p_dec}")
 
 
 @dataclass(frozen=True)
 class EncoderSaliencyOptions:
-    """SM_H (ours: the paper gives no recipe): occlusion of encoder-output frames."""
+    """SM_H (ours: the paper gives no recipe): occlusion of encoder-output frames.
+
+    ``mode`` names an ``ENCODER_MASKS`` family (``frames``: whole states h_t in blocks of
+    ``block_sizes``; ``elements``: single (t, d) entries, averaged over d); ``baseline`` an
+    ``ENCODER_BASELINES`` entry. Checked when made, like :class:`InputSaliencyOptions`.
+    """
 
     n_masks: int = 2_000
     p: float = 0.5
@@ -60,13 +69,16 @@ class EncoderSaliencyOptions:
         _check_common(self.n_masks, self.p, self.design)
         if not self.block_sizes or any(b < 1 for b in self.block_sizes):
             raise OptionError(f"block sizes must be >= 1, got {self.block_sizes}")
-        if self.mode not in ("frames", "elements"):
-            raise OptionError(f"unknown encoder mask mode {self.mode!r}; use frames or elements")
+        ENCODER_MASKS.get(self.mode)
 
 
 @dataclass(frozen=True)
 class SaliencyOptions:
-    """Everything one saliency run needs; ``dataclasses.replace`` to change a field."""
+    """Everything one saliency run needs: the two maps' options (None = skip that map) and the
+    engine's settings shared by both. Defaults are the paper's (20000 SM_X masks, KL, mean);
+    ``preset("fast")`` is the CPU demo. ``dataclasses.replace`` to change a field; names of
+    scorers, estimators and baselines are checked against their registries when made.
+    """
 
     input: InputSaliencyOptions | None = field(default_factory=InputSaliencyOptions)
     encoder: EncoderSaliencyOptions | None = field(default_factory=EncoderSaliencyOptions)
@@ -103,7 +115,7 @@ def _check_names(options: SaliencyOptions) -> None:
         INPUT_BASELINES.get(options.input.baseline)
     if options.encoder is not None:
         ENCODER_BASELINES.get(options.encoder.baseline)
-        if options.encoder.mode == "elements" and options.estimator in JOINT_FITS:
+        if not ENCODER_MASKS.get(options.encoder.mode).supports_joint_fit and options.estimator in JOINT_FITS:
             raise OptionError(
                 f"the {options.estimator} estimator cannot fit one effect per encoder entry (mode=elements); "
                 "use the mean estimator"
@@ -137,6 +149,10 @@ PRESETS: dict[str, SaliencyOptions] = {
         input=InputSaliencyOptions(), encoder=EncoderSaliencyOptions(n_masks=2000)
     ),
 }
+
+
+def list_presets() -> list[str]:
+    return list(PRESETS)
 
 
 def preset(name: str) -> SaliencyOptions:

@@ -125,3 +125,8 @@ class StatePerturber:
             return self.frames.logits(tokens, full)
         states = torch.where(full, self.base, self.states)  # (B, S, D)
         return self.model.decode(tokens, states).logits
+
+
+def list_baselines() -> dict[str, list[str]]:
+    """{"input": values occluded spectrogram entries take, "encoder": values occluded encoder states take}."""
+    return {"input": INPUT_BASELINES.names(), "encoder": ENCODER_BASELINES.names()}

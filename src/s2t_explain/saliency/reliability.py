@@ -10,17 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-
-def normalize_rows(maps: np.ndarray, how: str = "zscore") -> np.ndarray:
-    """Per-row (per-token) normalisation of (I, ...) maps over all of a row's elements."""
-    flat = maps.reshape(maps.shape[0], -1).astype(np.float64)
-    if how == "minmax":
-        lo, hi = flat.min(1, keepdims=True), flat.max(1, keepdims=True)
-        out = np.divide(flat - lo, hi - lo, out=np.zeros_like(flat), where=(hi - lo) > 0)
-    else:
-        sd = flat.std(1, keepdims=True)
-        out = np.divide(flat - flat.mean(1, keepdims=True), sd, out=np.zeros_like(flat), where=sd > 0)
-    return out.reshape(maps.shape)
+from ..normalization import normalize_rows
 
 
 def split_half(a: np.ndarray, b: np.ndarray) -> float:

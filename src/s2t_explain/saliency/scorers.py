@@ -15,6 +15,7 @@ from ..registry import Registry
 
 Scorer = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 SCORERS: Registry[Scorer] = Registry("scorer")
+list_scorers = SCORERS.names
 
 
 @SCORERS.register("kl")

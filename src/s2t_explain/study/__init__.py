@@ -1,15 +1,21 @@
-"""The study: cross-attention vs saliency over a dataset (agreement, faithfulness, tables, figures).
+"""Dataset runs: the cross-attention vs saliency study (agreement, faithfulness, tables, figures)
+and the alignment benchmark (word timings against exact boundaries).
 
 >>> from s2t_explain.study import StudyOptions, run_study, build_report
 >>> run_study(model, "eval/en.jsonl", "runs/en", StudyOptions())
 >>> build_report("runs/en")     # tables/ (CSV, Parquet, Markdown), figures/, report.md
+>>> from s2t_explain.study import run_bench
+>>> run_bench(model, "align/en.jsonl", ["alignment-heads", "saliency-encoder"], saliency=preset("fast"))
 """
 
-from .manifest import BadLine, Utterance, read_manifest
+from .alignment import ALIGNMENT_METHODS, explain_timed, run_bench
+from .manifest import BadLine, TimedUtterance, Utterance, read_alignment_manifest, read_manifest
 from .options import StudyOptions
-from .report import build_report, load_records
+from .record import FailureRecord, UtteranceRecord, check_record
+from .report import build_report, load_explanations, load_records
 from .runner import RunSummary, run_study
 from .utterance import analyze, compare
 
-__all__ = ["BadLine", "RunSummary", "StudyOptions", "Utterance", "analyze", "build_report", "compare",
-           "load_records", "read_manifest", "run_study"]
+__all__ = ["ALIGNMENT_METHODS", "BadLine", "FailureRecord", "RunSummary", "StudyOptions", "TimedUtterance", "Utterance",
+           "UtteranceRecord", "analyze", "build_report", "check_record", "compare", "explain_timed",
+           "load_explanations", "load_records", "read_alignment_manifest", "read_manifest", "run_bench", "run_study"]

@@ -9,6 +9,8 @@ mean log-probability per text token, clean minus perturbed (in nats; higher = mo
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 
@@ -16,6 +18,7 @@ from ..decoding import DecodingOptions, Transcript, greedy_batch
 from ..metrics.faithfulness import CURVE_STEPS, MODES, auc, curve_masks, input_map, random_ranking, ranking
 from ..metrics.text import TEXT_METRICS
 from ..models.base import SpeechToTextModel
+from ..registry import Registry
 from ..saliency.perturb import InputPerturber
 
 
@@ -41,7 +44,7 @@ class CurveScorer:
         n_body = len(transcript.ids) - transcript.prompt_length
         self.decoding = DecodingOptions(task=transcript.task, language=transcript.language,
                                         max_new_tokens=max(1, min(room, max_new_tokens(n_body))))
-        rows = np.flatnonzero(~transcript.special)
+        rows = np.flatnonzero(transcript.text_rows())
         self.rows = torch.from_numpy(rows).to(model.device)
         self.targets = torch.tensor(transcript.ids[1:], device=model.device)[self.rows]
         self.clean_logprob = float(np.mean(transcript.logprobs[rows])) if rows.size else 0.0
@@ -51,18 +54,32 @@ class CurveScorer:
         """masks (S, T, F) bool, True = occluded -> (S,) scores."""
         out = []
         for start in range(0, masks.shape[0], self.batch_size):
-            batch = masks[start : start + self.batch_size]
-            if self.how == "decode":
-                score_text = TEXT_METRICS.get(self.metric)
-                states = self.perturber.states(batch)  # (B, S, D)
-                for ids in greedy_batch(self.model, states, self.prompt, self.decoding):
-                    body = [t for t in ids if t != self.model.eot]
-                    out.append(score_text(self.model.decode_text(body).strip(), self.against))
-            else:
-                logp = self.perturber.logits(batch).float().log_softmax(-1)[:, self.rows]  # (B, R, V)
-                picked = logp.gather(2, self.targets[None, :, None].expand(logp.shape[0], -1, 1))[..., 0]
-                out.extend((self.clean_logprob - picked.mean(dim=1)).cpu().tolist())
+            out.extend(CURVE_SCORINGS.get(self.how)(self, masks[start : start + self.batch_size]))
         return np.asarray(out, dtype=np.float64)
+
+
+# (scorer, masks (B, T, F)) -> B scores; names are the scorings of study.options.FAITHFULNESS
+CURVE_SCORINGS: Registry[Callable[[CurveScorer, np.ndarray], list[float]]] = Registry("curve scoring")
+
+
+@CURVE_SCORINGS.register("decode")
+def decoded_text_scores(scorer: CurveScorer, batch: np.ndarray) -> list[float]:
+    """Re-decode each perturbed input greedily and score its text (WER, BLEU or chrF)."""
+    score_text = TEXT_METRICS.get(scorer.metric)
+    states = scorer.perturber.states(batch)  # (B, S, D)
+    out = []
+    for ids in greedy_batch(scorer.model, states, scorer.prompt, scorer.decoding):
+        body = [t for t in ids if t != scorer.model.eot]
+        out.append(score_text(scorer.model.decode_text(body).strip(), scorer.against))
+    return out
+
+
+@CURVE_SCORINGS.register("logprob")
+def logprob_drop_scores(scorer: CurveScorer, batch: np.ndarray) -> list[float]:
+    """Drop of the fixed hypothesis' mean log-probability per text token (nats), clean minus perturbed."""
+    logp = scorer.perturber.logits(batch).float().log_softmax(-1)[:, scorer.rows]  # (B, R, V)
+    picked = logp.gather(2, scorer.targets[None, :, None].expand(logp.shape[0], -1, 1))[..., 0]
+    return (scorer.clean_logprob - picked.mean(dim=1)).cpu().tolist()
 
 
 def faithfulness_curves(scorer: CurveScorer, explanations: dict[str, np.ndarray], n_bins: int, stride: int,

@@ -4,6 +4,11 @@ Fields: ``id`` (unique), ``audio`` (path; relative paths are relative to the man
 optional ``reference`` (text), ``language``, ``task`` (transcribe / translate; default: the run's).
 TSV files start with a header row naming the columns. A bad line does not stop a run: it comes
 back as a :class:`BadLine` with its reason, to be recorded as a failure.
+
+Alignment manifests (``data/align/*.jsonl``, for the alignment benchmark and head discovery) are
+JSON Lines with ``id``, ``audio``, ``reference``, optional ``language``, and ``words``: every
+word's ``word``, ``start`` and ``end`` in seconds; a bad line there is an error (the set is small
+and exact).
 """
 
 from __future__ import annotations
@@ -12,10 +17,11 @@ import csv
 import io
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import OptionError
+from ..tasks import TASKS
 
 FIELDS = ("id", "audio", "reference", "language", "task")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -28,6 +34,18 @@ class Utterance:
     reference: str | None = None
     language: str | None = None
     task: str | None = None
+
+
+@dataclass(frozen=True)
+class TimedUtterance(Utterance):
+    """An utterance of an alignment manifest: its reference words with exact times."""
+
+    words: list[tuple[str, float, float]] = field(default_factory=list)  # (word, start s, end s)
+
+    @property
+    def spans(self) -> list[tuple[float, float]]:
+        """(start, end) of every reference word, in seconds."""
+        return [(s, e) for _, s, e in self.words]
 
 
 @dataclass(frozen=True)
@@ -51,8 +69,8 @@ def _parse(record: object, line: int, base: Path) -> Utterance | BadLine:
     if unknown:
         return BadLine(ident, line, f"unknown field(s) {', '.join(sorted(unknown))}; known: {', '.join(FIELDS)}")
     task = record.get("task") or None
-    if task not in (None, "transcribe", "translate"):
-        return BadLine(ident, line, f"unknown task {task!r}; use transcribe or translate")
+    if task is not None and task not in TASKS:
+        return BadLine(ident, line, f"unknown task {task!r}; use one of: {', '.join(TASKS)}")
     for key in ("reference", "language"):
         if record.get(key) is not None and not isinstance(record.get(key), str):
             return BadLine(ident, line, f"{key} must be text")
@@ -109,3 +127,23 @@ def read_manifest(path: str | Path) -> list[Utterance | BadLine]:
         raise OptionError(f"manifest {path} has no utterances")
     return out
 
+
+def read_alignment_manifest(path: str | Path) -> list[TimedUtterance]:
+    """Parse an alignment manifest (JSON Lines with exact word times); any bad line is an error."""
+    path = Path(path)
+    if not path.is_file():
+        raise OptionError(f"alignment manifest not found: {path}")
+    items = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            r = json.loads(line)
+            words = [(str(w["word"]), float(w["start"]), float(w["end"])) for w in r["words"]]
+            items.append(TimedUtterance(str(r["id"]), path.parent / r["audio"], str(r["reference"]),
+                                        r.get("language"), words=words))
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
+            raise OptionError(f"{path}:{n}: not an alignment line with id, audio, reference and words ({e})") from None
+    if not items:
+        raise OptionError(f"{path} has no utterances")
+    return items

@@ -1,4 +1,8 @@
-"""Study options: how maps are pooled, normalized, compared and judged (paper defaults first)."""
+"""Study options: how maps are pooled, normalized, compared and judged (paper defaults first).
+
+The lists of choices live in registries (pooling, normalizations, correlations, text metrics) or
+in the constants below; options, the CLI and the report read the same ones.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,21 @@ import numpy as np
 from ..errors import OptionError
 from ..saliency.options import SaliencyOptions, preset
 
+# deletion/insertion scoring: name -> the scorings run ("decode": re-decode, "logprob": log-prob drop)
+FAITHFULNESS: dict[str, tuple[str, ...]] = {"decode": ("decode",), "logprob": ("logprob",),
+                                            "both": ("decode", "logprob"), "off": ()}
+AGAINST = ("hypothesis", "reference")  # what re-decoded texts are scored against
+TRANSLATION_METRICS = ("bleu", "chrf")  # text metrics (metrics.text.TEXT_METRICS) for translation
+
 
 @dataclass(frozen=True)
 class StudyOptions:
+    """How one study run compares and judges the maps; the paper's defaults unless marked (ours).
+
+    Invalid values raise :class:`OptionError` when the options are made. Stored in ``run.json``:
+    a run folder resumes only with the same options.
+    """
+
     saliency: SaliencyOptions = field(default_factory=lambda: preset("fast"))
     pooling: str = "max"  # paper: 2D max pooling of SM_X to encoder frames
     normalization: str = "zscore"  # paper: per-token z-score; "minmax" option
@@ -26,19 +42,18 @@ class StudyOptions:
 
     def __post_init__(self) -> None:
         from ..metrics.agreement import CORRELATIONS
+        from ..normalization import NORMALIZATIONS
         from ..pooling import POOLING
 
         POOLING.get(self.pooling)
         for s in self.statistics:
             CORRELATIONS.get(s)
-        if self.normalization not in ("zscore", "minmax"):
-            raise OptionError(f"unknown normalization {self.normalization!r}; use zscore or minmax")
-        if self.faithfulness not in ("decode", "logprob", "both", "off"):
-            raise OptionError(f"unknown faithfulness scoring {self.faithfulness!r}; use decode, logprob, both or off")
-        if self.against not in ("hypothesis", "reference"):
-            raise OptionError(f"--against must be hypothesis or reference, got {self.against!r}")
-        if self.translation_metric not in ("bleu", "chrf"):
-            raise OptionError(f"unknown translation metric {self.translation_metric!r}; use bleu or chrf")
+        NORMALIZATIONS.get(self.normalization)
+        for value, choices, what in ((self.faithfulness, tuple(FAITHFULNESS), "faithfulness scoring"),
+                                     (self.against, AGAINST, "text to score against"),
+                                     (self.translation_metric, TRANSLATION_METRICS, "translation metric")):
+            if value not in choices:
+                raise OptionError(f"unknown {what} {value!r}; use one of: {', '.join(choices)}")
         if not 1 <= self.curve_step <= 50 or 100 % self.curve_step:
             raise OptionError(f"curve step must divide 100 and be 1..50 percent, got {self.curve_step}")
         if self.saliency.input is None or self.saliency.encoder is None:
@@ -50,5 +65,4 @@ class StudyOptions:
 
     @property
     def scorings(self) -> tuple[str, ...]:
-        return {"decode": ("decode",), "logprob": ("logprob",), "both": ("decode", "logprob"), "off": ()}[
-            self.faithfulness]
+        return FAITHFULNESS[self.faithfulness]

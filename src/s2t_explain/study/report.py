@@ -1,6 +1,7 @@
 """Aggregate a run's per-utterance records into tables (CSV, Parquet, Markdown) and figures.
 
-Only stored files are read (``results/*.json``, one ``.npz`` for the example figure), so
+Only stored files are read (``results/*.json``, checked against the schema of ``study.record``;
+one ``.npz`` for the example figure), so
 ``s2t-explain report RUN`` rebuilds everything without recomputing. Means over utterances come
 with 95% percentile-bootstrap intervals.
 """
@@ -11,36 +12,57 @@ import csv
 import io
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from ..errors import ResultError
+from ..files import atomic_write, write_json
 from ..metrics.stats import bootstrap_mean
 from ..metrics.text import HIGHER_IS_BETTER
-from ..results.io import atomic_write, write_json
+from ..results.explanation import Explanation
+from .record import CURVE_MODES, PAIRS, FailureRecord, UtteranceRecord, check_record
 
 Row = dict[str, Any]
 GRANULARITIES = ("best-head", "head-mean", "layer-mean", "all", "alignment")
 
 
-def load_records(run: str | Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(complete records, failure records) of a run folder, sorted by id."""
+def load_records(run: str | Path) -> tuple[list[UtteranceRecord], list[FailureRecord]]:
+    """(complete records, failure records) of a run folder, sorted by id.
+
+    A record that cannot be read or does not fit the schema (``study.record``) raises
+    :class:`ResultError` naming the file; an unusable failure record is listed as unreadable.
+    """
     run = Path(run)
     if not (run / "results").is_dir():
         raise ResultError(f"{run} is not a study run folder (no results/ inside)")
-    records, failures = [], []
+    records: list[UtteranceRecord] = []
+    failures: list[FailureRecord] = []
     for path in sorted((run / "results").glob("*.json")):
         try:
-            records.append(json.loads(path.read_text(encoding="utf-8")))
+            data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as e:
             raise ResultError(f"cannot read {path}: {e}") from None
+        records.append(check_record(data, path))
     for path in sorted((run / "failures").glob("*.json")) if (run / "failures").is_dir() else []:
         try:
-            failures.append(json.loads(path.read_text(encoding="utf-8")))
+            failure = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
+            failure = None
+        if isinstance(failure, dict) and isinstance(failure.get("id"), str):
+            failures.append(cast(FailureRecord, failure))
+        else:
             failures.append({"id": path.stem, "reason": "unreadable failure record"})
     return records, failures
+
+
+def load_explanations(run: str | Path) -> list[Explanation]:
+    """The stored per-utterance results (``results/*.npz``) of a run folder, sorted by id."""
+    run = Path(run)
+    files = sorted((run / "results").glob("*.npz"))
+    if not files:
+        raise ResultError(f"no stored results in {run}/results; is {run} a study run folder?")
+    return [Explanation.load(f) for f in files]
 
 
 def _num(v: Any) -> float:
@@ -52,12 +74,12 @@ def _summary(values: list[float]) -> Row:
     return {"mean": mean, "ci_low": low, "ci_high": high, "n": int(np.isfinite(np.asarray(values, float)).sum())}
 
 
-def agreement_table(records: list[dict[str, Any]]) -> list[Row]:
+def agreement_table(records: list[UtteranceRecord]) -> list[Row]:
     """One row per (pair, statistic, granularity): mean over utterances with its interval."""
     rows: list[Row] = []
     if not records:
         return rows
-    for pair in ("CA-SMX", "CA-SMH"):
+    for pair in PAIRS:
         for stat in records[0]["agreement"][pair]:
             per = [r["agreement"][pair][stat] for r in records]
             values = {
@@ -79,12 +101,12 @@ def agreement_table(records: list[dict[str, Any]]) -> list[Row]:
     return rows
 
 
-def head_table(records: list[dict[str, Any]]) -> list[Row]:
+def head_table(records: list[UtteranceRecord]) -> list[Row]:
     """Mean correlation per (pair, statistic, layer, head)."""
     rows: list[Row] = []
     if not records:
         return rows
-    for pair in ("CA-SMX", "CA-SMH"):
+    for pair in PAIRS:
         for stat in records[0]["agreement"][pair]:
             grid = np.array([np.asarray(r["agreement"][pair][stat]["head"], float) for r in records])  # (U, L, H)
             mean = np.nanmean(grid, axis=0)
@@ -95,7 +117,7 @@ def head_table(records: list[dict[str, Any]]) -> list[Row]:
     return rows
 
 
-def faithfulness_table(records: list[dict[str, Any]]) -> list[Row]:
+def faithfulness_table(records: list[UtteranceRecord]) -> list[Row]:
     """One row per (scoring, curve, explanation): AUC mean with interval, and the mean curve."""
     rows: list[Row] = []
     scorings = sorted({how for r in records for how in r.get("faithfulness", {})})
@@ -104,22 +126,22 @@ def faithfulness_table(records: list[dict[str, Any]]) -> list[Row]:
         metrics = sorted({f["metric"] for f in have})
         for metric in metrics:
             group = [f for f in have if f["metric"] == metric]
-            for mode in ("deletion", "insertion"):
+            for mode in CURVE_MODES:
                 for name in group[0][mode]:
                     curves = np.array([f[mode][name]["curve"] for f in group], float)
                     rows.append({"scoring": how, "metric": metric, "curve": mode, "explanation": name,
-                                 **_summary([f[mode][name]["auc"] for f in group]),
+                                 **_summary([_num(f[mode][name]["auc"]) for f in group]),
                                  "mean_curve": [round(float(v), 4) for v in curves.mean(axis=0)]})
     return rows
 
 
-def size_table(records: list[dict[str, Any]]) -> list[Row]:
+def size_table(records: list[UtteranceRecord]) -> list[Row]:
     if not records:
         return []
     return [{"explanation": name, **_summary([_num(r["size"][name]) for r in records])} for name in records[0]["size"]]
 
 
-def utterance_table(records: list[dict[str, Any]], failures: list[dict[str, Any]]) -> list[Row]:
+def utterance_table(records: list[UtteranceRecord], failures: list[FailureRecord]) -> list[Row]:
     rows: list[Row] = []
     for r in records:
         score = r.get("reference_score") or {}
@@ -244,12 +266,12 @@ def build_report(run: str | Path, figures: bool = True) -> dict[str, Any]:
     return tables
 
 
-def summary_markdown(run: Path, records: list[dict[str, Any]], failures: list[dict[str, Any]],
+def summary_markdown(run: Path, records: list[UtteranceRecord], failures: list[FailureRecord],
                      tables: dict[str, list[Row]]) -> str:
     main = [r for r in tables["agreement"]
             if r["statistic"] == "pearson" and not str(r["granularity"]).startswith("layer ")]
-    rel_x = [r["reliability"].get("input") for r in records if r["reliability"].get("input") is not None]
-    rel_h = [r["reliability"].get("encoder") for r in records if r["reliability"].get("encoder") is not None]
+    rel_x = [v for r in records if (v := r["reliability"].get("input")) is not None]
+    rel_h = [v for r in records if (v := r["reliability"].get("encoder")) is not None]
     seconds = sum(r["timings_s"]["total"] for r in records)
     mean_x = np.mean(rel_x) if rel_x else float("nan")
     mean_h = np.mean(rel_h) if rel_h else float("nan")

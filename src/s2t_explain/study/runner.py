@@ -3,9 +3,10 @@
 Run folder layout:
   run.json                 model, task, options and manifest of the run (checked on resume)
   results/ID.npz           the utterance's Explanation (maps, transcript, cross-attention)
-  results/ID.json          its metrics (see ``study.utterance``); written last, so its presence
-                           means the utterance is complete
-  failures/ID.json         why an utterance (or manifest line) failed; removed once it succeeds
+  results/ID.json          its metrics (``study.record.UtteranceRecord``, made by ``study.utterance``);
+                           written last, so its presence means the utterance is complete
+  failures/ID.json         why an utterance (or manifest line) failed (``study.record.FailureRecord``);
+                           removed once it succeeds
   tables/, figures/        written by ``study.report`` at the end (and by ``s2t-explain report``)
 Every file is written atomically. An interrupted run (Ctrl-C, kill -9) resumes where it stopped:
 complete utterances are skipped, failed ones are tried again.
@@ -23,10 +24,11 @@ from typing import Any
 from tqdm import tqdm
 
 from ..errors import OptionError, S2TError
+from ..files import write_json
 from ..models.base import SpeechToTextModel
-from ..results.io import write_json
 from .manifest import BadLine, Utterance, read_manifest
 from .options import StudyOptions
+from .record import FailureRecord
 from .utterance import analyze
 
 RUN_VERSION = 1
@@ -97,7 +99,8 @@ def run_study(model: SpeechToTextModel, manifest: str | Path, out: str | Path, o
     for item in bar:
         bar.set_postfix_str(item.id)
         if isinstance(item, BadLine):
-            write_json(failures / f"{item.id}.json", {"id": item.id, "line": item.line, "reason": item.reason})
+            bad_line: FailureRecord = {"id": item.id, "line": item.line, "reason": item.reason}
+            write_json(failures / f"{item.id}.json", bad_line)
             failed += 1
             continue
         def stage(what: str, uid: str = item.id) -> None:
@@ -108,7 +111,8 @@ def run_study(model: SpeechToTextModel, manifest: str | Path, out: str | Path, o
         except KeyboardInterrupt:
             raise
         except Exception as e:  # recorded, and the run goes on
-            write_json(failures / f"{item.id}.json", {"id": item.id, "audio": str(item.audio), "reason": _reason(e)})
+            failure: FailureRecord = {"id": item.id, "audio": str(item.audio), "reason": _reason(e)}
+            write_json(failures / f"{item.id}.json", failure)
             failed += 1
             continue
         explanation.save(results / f"{item.id}.npz")

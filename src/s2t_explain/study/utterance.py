@@ -1,6 +1,7 @@
 """One utterance of a study: explain it, then compare and judge the maps.
 
-Returns the :class:`Explanation` (saved as the utterance's ``.npz``) and a JSON-ready record:
+Returns the :class:`Explanation` (saved as the utterance's ``.npz``) and a JSON-ready record
+(:class:`~s2t_explain.study.record.UtteranceRecord`; ``study.record`` documents every key):
 - ``agreement``: for each pair (``CA-SMX``: cross-attention vs pooled SM_X, ``CA-SMH``) and each
   statistic, the correlation per (layer, head), per layer, over all heads, over the alignment
   heads and for the best head; ``SMX-SMH``: one value per statistic;
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..decoding import DecodingOptions
+from ..errors import OptionError
 from ..metrics.agreement import agreement, correlate, normalize
 from ..metrics.faithfulness import size_auc
 from ..metrics.text import TEXT_METRICS
@@ -29,6 +31,7 @@ from ..results.explanation import Explanation
 from .faithfulness import CurveScorer, faithfulness_curves
 from .manifest import Utterance
 from .options import StudyOptions
+from .record import Comparison, FaithfulnessRecord, UtteranceRecord
 
 EXPLANATIONS = ("CA", "SMX-pooled", "SMX", "SMH")  # the maps judged by faithfulness and size
 
@@ -63,7 +66,7 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def compare(result: Explanation, options: StudyOptions, maps: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
+def compare(result: Explanation, options: StudyOptions, maps: dict[str, np.ndarray] | None = None) -> Comparison:
     """Agreement at every granularity and the size of each map (no model needed)."""
     maps = study_maps(result, options) if maps is None else maps
     record: dict[str, Any] = {"agreement": {}, "size": {}}
@@ -83,23 +86,23 @@ def compare(result: Explanation, options: StudyOptions, maps: dict[str, np.ndarr
 
 def analyze(model: SpeechToTextModel, utterance: Utterance, options: StudyOptions, task: str = "transcribe",
             language: str | None = None,
-            stage: Callable[[str], None] | None = None) -> tuple[Explanation, dict[str, Any]]:
+            stage: Callable[[str], None] | None = None) -> tuple[Explanation, UtteranceRecord]:
     """Explain one utterance and measure agreement and faithfulness; ``stage(name)`` reports progress."""
     say = stage or (lambda _: None)
     t0 = time.perf_counter()
     decoding = DecodingOptions(task=utterance.task or task, language=utterance.language or language)
     model.check_task(decoding.task, decoding.language)
     if options.against == "reference" and not utterance.reference:  # before any model work
-        raise ValueError("--against reference needs a reference text for every utterance")
+        raise OptionError("scoring against the reference needs a reference text for every utterance")
     say("decoding")
     prepared = prepare(model, utterance.audio, name=str(utterance.audio))
     say("saliency")
-    result = explain(model, prepared, options.saliency, decoding, progress=False)
+    result = explain(model, prepared, saliency=options.saliency, decoding=decoding, progress=False)
     t_explain = time.perf_counter() - t0
     maps = study_maps(result, options)
-    record = compare(result, options, maps)
+    comparison = compare(result, options, maps)
     transcript = result.transcript
-    record["faithfulness"] = {}
+    faithfulness: dict[str, FaithfulnessRecord] = {}
     metric = "wer" if transcript.task == "transcribe" else options.translation_metric
     against = utterance.reference if options.against == "reference" else None
     explanations = {name: maps[name] for name in EXPLANATIONS}
@@ -109,11 +112,15 @@ def analyze(model: SpeechToTextModel, utterance: Utterance, options: StudyOption
         scorer = CurveScorer(model, prepared.features.values, prepared.features.n_frames, transcript, how=how,
                              metric=metric, against=against, baseline=options.saliency.input.baseline,  # type: ignore[union-attr]
                              batch_size=options.saliency.batch_size)
-        record["faithfulness"][how] = faithfulness_curves(scorer, explanations, prepared.features.values.shape[0],
-                                                          result.encoder_stride, options.normalization,
-                                                          steps=options.steps, seed=options.seed)
+        curves = faithfulness_curves(scorer, explanations, prepared.features.values.shape[0], result.encoder_stride,
+                                     options.normalization, steps=options.steps, seed=options.seed)
+        faithfulness[how] = _jsonable(curves)
     t_faith = time.perf_counter() - t1
-    record.update({
+    saliency_runs = result.saliency.get("maps", {})
+    record: UtteranceRecord = {
+        "agreement": comparison["agreement"],
+        "size": comparison["size"],
+        "faithfulness": faithfulness,
         "id": utterance.id,
         "audio": str(utterance.audio),
         "task": transcript.task,
@@ -123,12 +130,11 @@ def analyze(model: SpeechToTextModel, utterance: Utterance, options: StudyOption
         "n_tokens": int(maps["CA"].shape[0]),
         "duration_s": result.duration,
         "model": result.model,
-        "reliability": {name: run.get("reliability") for name, run in result.saliency.get("maps", {}).items()},
-        "reliability_pooled": {name: run.get("reliability_pooled")
-                               for name, run in result.saliency.get("maps", {}).items()},
-        "masks": {name: run.get("n_masks") for name, run in result.saliency.get("maps", {}).items()},
+        "reliability": {name: run.get("reliability") for name, run in saliency_runs.items()},
+        "reliability_pooled": {name: run.get("reliability_pooled") for name, run in saliency_runs.items()},
+        "masks": {name: run.get("n_masks") for name, run in saliency_runs.items()},
         "timings_s": {"explain": t_explain, "faithfulness": t_faith, "total": time.perf_counter() - t0},
-    })
+    }
     if utterance.reference:
         record["reference_score"] = {metric: TEXT_METRICS.get(metric)(transcript.text, utterance.reference)}
     return result, _jsonable(record)

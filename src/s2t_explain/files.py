@@ -1,4 +1,7 @@
-"""Atomic file writes: a crash or Ctrl-C never leaves a half-written result behind."""
+"""Atomic file writes: a crash or Ctrl-C never leaves a half-written file behind.
+
+Shared by results, plots, study runs and the CLI; standard library only (no heavy imports).
+"""
 
 from __future__ import annotations
 
@@ -38,5 +41,11 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], Any]) -> None:
 
 
 def write_json(path: str | Path, data: Any) -> None:
+    """Write ``data`` as strict, indented UTF-8 JSON (NaN and infinity refused), atomically."""
     text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"  # strict JSON
+    write_text(path, text)
+
+
+def write_text(path: str | Path, text: str) -> None:
+    """Write UTF-8 ``text`` atomically."""
     atomic_write(path, lambda f: f.write(text.encode("utf-8")))

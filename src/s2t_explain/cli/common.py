@@ -1,0 +1,131 @@
+"""What several subcommands share: model and saliency arguments, loading inputs, output folders.
+
+Every choice list comes from the library's registries or constants, so the CLI offers exactly
+what the library accepts.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from ..audio import load_audio
+from ..decoding import DecodingOptions
+from ..errors import OptionError
+from ..files import write_json
+from ..models import DEFAULT_MODEL, SpeechToTextModel, bundled_names, load_model
+from ..models.loading import DTYPES
+from ..pipeline import Prepared, prepare
+from ..plots.saliency import save_figure
+from ..results.explanation import Explanation
+from ..saliency.estimators import ESTIMATORS
+from ..saliency.options import PRESETS, SaliencyOptions, preset, with_masks
+from ..saliency.scorers import SCORERS
+from ..tasks import TASKS
+from .progress import Status
+
+
+def add_model_args(p: argparse.ArgumentParser, decoding: bool = True) -> None:
+    """--model, --device, --dtype and -q; with ``decoding``: --task, --language, --beam, --text."""
+    p.add_argument("--model", default=DEFAULT_MODEL, help=f"bundled name ({', '.join(bundled_names())}), "
+                   "CTranslate2/faster-whisper folder, or Hugging Face folder/id (default: %(default)s)")
+    p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (default: %(default)s)")
+    p.add_argument("--dtype", default="float32", choices=list(DTYPES), help="(default: %(default)s)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress or timing on stderr")
+    if not decoding:
+        return
+    p.add_argument("--task", default="transcribe", choices=list(TASKS))
+    p.add_argument("--language", default=None, help="language code, e.g. en, it (default: English for "
+                   "English-only models, detected for multilingual ones)")
+    p.add_argument("--beam", type=int, default=1, help="beam size; 1 = greedy (default: %(default)s)")
+    p.add_argument("--text", default=None, help="force this text instead of decoding")
+
+
+def audio_command(sub: argparse._SubParsersAction, name: str, help: str, out: bool = True) -> argparse.ArgumentParser:
+    """A subcommand on one audio file: AUDIO, -o OUT (when it writes files) and the model arguments."""
+    p = sub.add_parser(name, help=help)
+    p.add_argument("audio", help="audio file (WAV, FLAC, OGG, MP3)")
+    if out:
+        p.add_argument("-o", "--out", required=True, help="output folder")
+    add_model_args(p)
+    return p
+
+
+def add_saliency_args(p: argparse.ArgumentParser, tuning: bool = True) -> None:
+    """--preset, --masks, --encoder-masks; with ``tuning`` also the engine's settings."""
+    p.add_argument("--preset", default="fast", choices=list(PRESETS), help="saliency preset (default: %(default)s)")
+    p.add_argument("--masks", type=int, default=None, help="input-saliency (SM_X) mask budget (default: the preset's)")
+    p.add_argument("--encoder-masks", type=int, default=None, help="encoder-saliency (SM_H) mask budget")
+    if not tuning:
+        return
+    p.add_argument("--target-reliability", type=float, default=None, metavar="R",
+                   help="stop each map once its split-half reliability reaches R (within the budget)")
+    p.add_argument("--scorer", default=None, choices=SCORERS.names(), help="(default: the preset's, kl)")
+    p.add_argument("--estimator", default=None, choices=ESTIMATORS.names(), help="(default: the preset's)")
+    p.add_argument("--batch-size", type=int, default=None, help="perturbations per forward pass")
+    p.add_argument("--seed", type=int, default=None)
+
+
+def saliency_options(args: argparse.Namespace, only: str | None = None) -> SaliencyOptions:
+    """The preset with the arguments' changes; ``only`` (``input`` / ``encoder``) drops the other map."""
+    opts = with_masks(preset(args.preset), args.masks, args.encoder_masks)
+    fields = ("target_reliability", "scorer", "estimator", "batch_size", "seed")
+    changes: dict[str, Any] = {k: getattr(args, k, None) for k in fields if getattr(args, k, None) is not None}
+    if only == "input":
+        changes["encoder"] = None
+    elif only == "encoder":
+        changes["input"] = None
+    return replace(opts, **changes)
+
+
+def decoding_options(args: argparse.Namespace) -> DecodingOptions:
+    return DecodingOptions(task=args.task, language=args.language, beam_size=args.beam)
+
+
+def positive(value: int | None, flag: str) -> None:
+    """Refuse a count below 1 (``--top``, ``--limit``) before any work."""
+    if value is not None and value < 1:
+        raise OptionError(f"{flag} must be >= 1")
+
+
+def load(args: argparse.Namespace, status: Status, default: str = DEFAULT_MODEL) -> SpeechToTextModel:
+    """The model named by ``--model`` on ``--device`` in ``--dtype``."""
+    name = args.model or default
+    with status.step(f"loading {name}"):
+        return load_model(name, device=args.device, dtype=args.dtype)
+
+
+def load_inputs(args: argparse.Namespace, status: Status) -> tuple[SpeechToTextModel, DecodingOptions, Prepared]:
+    """Check options and read the audio first (cheap failures), then load the model and encode."""
+    decoding = decoding_options(args)
+    with status.step("reading audio"):
+        samples = load_audio(args.audio)
+    model = load(args, status)
+    model.check_task(decoding.task, decoding.language)
+    with status.step("encoding audio"):
+        prepared = prepare(model, samples, name=str(args.audio))
+    return model, decoding, prepared
+
+
+def output_folder(path: str) -> Path:
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise OptionError(f"output {out} exists and is not a folder")
+    return out
+
+
+def write_outputs(out: Path, stem: str, result: Explanation, figures: dict[str, Any]) -> None:
+    """Write STEM.npz, STEM.json and STEM{suffix}.png for each figure; on failure remove them all."""
+    written: list[Path] = []
+    try:
+        written.append(result.save(out / f"{stem}.npz"))
+        written.append(out / f"{stem}.json")
+        write_json(written[-1], result.meta())
+        for suffix, figure in figures.items():
+            written.append(save_figure(figure, out / f"{stem}{suffix}.png"))
+    except OSError as e:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise OptionError(f"cannot write results to {out}: {e.strerror or e}") from e

@@ -1,0 +1,157 @@
+"""The alignment benchmark: word timestamps from every method against exact word boundaries.
+
+The set (``data/align``, made by ``scripts/make_align_set.py``) joins words synthesized one at a
+time with known pauses, so every word's start and end is exact. Each utterance is force-decoded
+with its reference text (we measure alignment, not recognition), explained once (cross-attention,
+and SM_X / SM_H when a method needs saliency), and timed by every method in ``ALIGNMENT_METHODS``:
+  ``alignment-heads`` the model's own alignment heads (Whisper's recipe: the baseline);
+  ``all-heads``       every head of every layer;
+  ``discovered-unsupervised`` top-k heads by agreement with the all-heads consensus (no labels);
+  ``discovered-saliency``     top-k heads by agreement with SM_H;
+  ``discovered-reference``    top-k heads by their own timing error on the *other* utterances
+                              (leave-one-out, so no utterance is timed with heads chosen on it);
+  ``saliency-input`` / ``saliency-encoder``: DTW on pooled SM_X / SM_H, word edges trimmed to
+                      where the map says something is said (``timestamps``: ``trim``);
+  ``alignment-heads-trim``: the baseline with the same trimming (to show what trimming alone does).
+Scores are ``metrics.timing.score_words`` over all words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from ..alignment.heads import HEAD_RANKINGS, default_head_count, per_result_scores, top_heads
+from ..alignment.timestamps import TIMESTAMP_SOURCES, word_timestamps
+from ..decoding import DecodingOptions
+from ..errors import OptionError, check_type
+from ..metrics.timing import score_words
+from ..models.base import SpeechToTextModel
+from ..pipeline import explain, explain_attention, prepare
+from ..registry import Registry
+from ..results.explanation import SALIENCY_MAPS, Explanation
+from ..saliency.options import SaliencyOptions
+from .manifest import TimedUtterance, read_alignment_manifest
+
+
+@dataclass(frozen=True)
+class AlignmentMethod:
+    """How one benchmark method times words: from which map, with which heads and edges.
+
+    Attention methods use a fixed head set (``heads``) or the top-k heads of a ``HEAD_RANKINGS``
+    ranking, computed over every utterance, or over the others only (``leave_one_out``).
+    """
+
+    source: str = "attention"  # a timestamp source (alignment.timestamps.TIMESTAMP_SOURCES)
+    heads: str = "alignment"  # head set, when no ranking is given
+    ranking: str | None = None  # rank heads with this HEAD_RANKINGS entry
+    leave_one_out: bool = False
+    edges: str | None = None  # None: the source's default (alignment.timestamps)
+
+    @property
+    def saliency_maps(self) -> set[str]:
+        """The saliency maps (``input``, ``encoder``) this method needs; empty for attention alone."""
+        maps = {TIMESTAMP_SOURCES.get(self.source).saliency} - {None}
+        if self.ranking is not None and HEAD_RANKINGS.get(self.ranking).needs_saliency:
+            maps.add("encoder")  # heads ranked by agreement with SM_H
+        return maps  # type: ignore[return-value]
+
+
+ALIGNMENT_METHODS: Registry[AlignmentMethod] = Registry("alignment method")
+list_alignment_methods = ALIGNMENT_METHODS.names
+for _name, _method in {
+    "alignment-heads": AlignmentMethod(),
+    "all-heads": AlignmentMethod(heads="all"),
+    "discovered-unsupervised": AlignmentMethod(ranking="unsupervised"),
+    "discovered-saliency": AlignmentMethod(ranking="saliency"),
+    "discovered-reference": AlignmentMethod(ranking="reference", leave_one_out=True),
+    "alignment-heads-trim": AlignmentMethod(edges="trim"),
+    "saliency-input": AlignmentMethod(source="saliency-input"),
+    "saliency-encoder": AlignmentMethod(source="saliency-encoder"),
+}.items():
+    ALIGNMENT_METHODS.register(_name)(_method)
+
+
+def explain_timed(model: SpeechToTextModel, items: Sequence[TimedUtterance], saliency: SaliencyOptions | None = None,
+                  progress: bool = True) -> list[Explanation]:
+    """Each utterance forced to its reference text and explained: cross-attention, plus the maps of
+    ``saliency`` when given (multilingual models get the manifest's language)."""
+    results: list[Explanation] = []
+    for item in tqdm(items, desc="explaining", unit="utt", disable=not progress):
+        prepared = prepare(model, item.audio, name=str(item.audio))
+        decoding = DecodingOptions(language=item.language if model.multilingual else None)
+        if saliency is not None:
+            results.append(explain(model, prepared, saliency=saliency, decoding=decoding, text=item.reference,
+                                   progress=False))
+        else:
+            results.append(explain_attention(model, prepared, decoding=decoding, text=item.reference))
+    return results
+
+
+def _chosen_heads(method: AlignmentMethod, scores: list[np.ndarray] | None, u: int | None, k: int) -> str | list:
+    """The method's heads for utterance ``u`` (None: the set reported for the whole run), from the
+    per-utterance head scores of its ranking."""
+    if method.ranking is None or scores is None:
+        return method.heads
+    keep = [s for v, s in enumerate(scores) if not (method.leave_one_out and v == u)]
+    return top_heads(np.mean(keep, axis=0), k) if keep else "alignment"
+
+
+def run_bench(model: SpeechToTextModel, manifest: str | Path, methods: Sequence[str] | None = None,
+              saliency: SaliencyOptions | None = None, top: int | None = None, limit: int | None = None,
+              progress: bool = True) -> dict[str, Any]:
+    """Time every utterance with every method; returns {"methods": {name: metrics}, "heads": ..., "skipped": ...}."""
+    names = list(methods) if methods is not None else ALIGNMENT_METHODS.names()
+    chosen = {name: ALIGNMENT_METHODS.get(name) for name in names}  # unknown names fail here
+    maps = set().union(*(m.saliency_maps for m in chosen.values()))
+    if maps:  # compute only the maps the methods use (SM_X is the expensive one)
+        if saliency is None:
+            raise OptionError("saliency-based alignment methods need saliency options")
+        check_type(saliency, SaliencyOptions, "saliency")
+        saliency = replace(saliency, **{m: None for m in SALIENCY_MAPS if m not in maps})  # type: ignore[arg-type]
+    items = read_alignment_manifest(manifest)[:limit]
+    results = explain_timed(model, items, saliency if maps else None, progress)
+    k = top or default_head_count(results[0])
+    references = [item.spans for item in items]
+    rankings = {m.ranking for m in chosen.values() if m.ranking is not None}
+    scores = {r: per_result_scores(results, r, references) for r in sorted(rankings)}  # each once per utterance
+    run_heads = {name: _chosen_heads(m, scores.get(m.ranking or ""), None, k) for name, m in chosen.items()
+                 if m.source == "attention"}
+    table: dict[str, Any] = {}
+    skipped: list[str] = []
+    for name, method in chosen.items():
+        predicted, truth = [], []
+        for u, (result, ref) in enumerate(zip(results, references)):
+            heads = (_chosen_heads(method, scores.get(method.ranking or ""), u, k) if method.leave_one_out
+                     else run_heads.get(name, "alignment"))
+            words = word_timestamps(result, method.source, heads, edges=method.edges)
+            if len(words) != len(ref):
+                skipped.append(f"{items[u].id} ({name}: {len(words)} words timed, {len(ref)} in the reference)")
+                continue
+            predicted.append([(w.start, w.end) for w in words])
+            truth.append(ref)
+        if predicted:
+            table[name] = score_words(predicted, truth)
+    reported = {name: (h if isinstance(h, str) else [list(p) for p in h]) for name, h in run_heads.items()}
+    for name, h in reported.items():
+        if isinstance(h, str):  # named sets are reported as the model's pairs, as before
+            reported[name] = h if h == "all" else [list(p) for p in results[0].heads(h)]
+    return {"model": model.name, "utterances": len(items), "methods": table, "skipped": skipped, "heads": reported}
+
+
+def markdown_table(report: dict[str, Any]) -> str:
+    """The benchmark's table: MAE (ms), share within each collar, F1, and the change against the baseline."""
+    cols = ["mae_ms", "mae_start_ms", "mae_end_ms", "within_20ms", "within_50ms", "within_100ms", "within_200ms",
+            "f1_50ms", "f1_100ms"]
+    base = report["methods"].get("alignment-heads", {}).get("mae_ms")
+    lines = ["| method | " + " | ".join(cols) + " | MAE vs alignment heads |", "|---|" + "---|" * (len(cols) + 1)]
+    for name, m in report["methods"].items():
+        cells = [f"{m[c]:.0f}" if c.endswith("ms") and c.startswith("mae") else f"{m[c]:.2f}" for c in cols]
+        change = f"{(m['mae_ms'] / base - 1) * 100:+.0f}%" if base else ""
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {change} |")
+    return "\n".join(lines) + "\n"
