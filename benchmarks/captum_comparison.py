@@ -35,11 +35,11 @@ from captum.attr import KernelShap, Lime
 from torch.utils.data import DataLoader
 
 import s2t_explain
+from s2t_explain.normalization import normalize_rows
 from s2t_explain.pipeline import Prepared, explain, prepare
 from s2t_explain.saliency.masks import SuperpixelMasks
 from s2t_explain.saliency.options import InputSaliencyOptions, SaliencyOptions
 from s2t_explain.saliency.perturb import INPUT_BASELINES
-from s2t_explain.normalization import normalize_rows
 
 CLIP = Path(s2t_explain.__file__).parent / "data" / "audio" / "en_1.wav"
 GRANULARITY = 215

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 import s2t_explain as s2t
+from s2t_explain.normalization import normalize_rows
 from s2t_explain.pipeline import explain_attention, prepare
 from s2t_explain.pooling import pool
 from s2t_explain.saliency.accumulate import Accumulator
@@ -38,7 +39,6 @@ from s2t_explain.saliency.explain import SaliencyJob
 from s2t_explain.saliency.masks import SuperpixelMasks
 from s2t_explain.saliency.options import InputSaliencyOptions, SaliencyOptions
 from s2t_explain.saliency.perturb import InputPerturber
-from s2t_explain.normalization import normalize_rows
 from s2t_explain.saliency.reliability import spearman_brown_masks, split_half
 
 AUDIO = Path(s2t.__file__).parent / "data" / "audio"
