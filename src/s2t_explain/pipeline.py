@@ -26,6 +26,7 @@ from .audio import load_audio
 from .decoding import DecodingOptions, Transcript
 from .decoding.scoring import make_transcript
 from .errors import AudioError, OptionError, check_type
+from .executors.base import Executor
 from .features import Features
 from .models.base import SpeechToTextModel
 from .results.explanation import Explanation
@@ -147,19 +148,24 @@ def explain(
     text: str | None = None,
     sample_rate: int | None = None,
     progress: bool = True,
+    executor: Executor | None = None,
 ) -> Explanation:
     """Transcript, cross-attention (L, H, I, T'), SM_X (I, T, F), SM_H (I, T') and run metadata.
 
     ``saliency`` is a :class:`SaliencyOptions` or a preset name (``fast``, ``paper``); ``progress``
-    shows a bar per map (masks/s and reliability).
+    shows a bar per map (masks/s and reliability). ``executor`` (``s2t_explain.executors``:
+    local worker processes, Ray) spreads each map's masks over workers; the maps equal this
+    process's for the same seed.
     """
     check_type(saliency, (SaliencyOptions, str), "saliency", "give SaliencyOptions(...) or a preset name")
     check_type(decoding, DecodingOptions, "decoding")
+    if executor is not None:
+        check_type(executor, Executor, "executor", "use s2t_explain.executors.executor_for(workers=N)")
     opts = preset(saliency) if isinstance(saliency, str) else saliency
     prepared = _prepared(model, audio, sample_rate)
     result = explain_attention(model, prepared, decoding=decoding, text=text, distributions=True)
     job = SaliencyJob(model, prepared.features.values, prepared.features.n_frames, prepared.states,
-                      result.transcript, opts, progress=progress)
+                      result.transcript, opts, progress=progress, executor=executor)
     runs: dict[str, MapRun | None] = {}
     if opts.input is not None:
         input_run, token_run = job.input_saliency()

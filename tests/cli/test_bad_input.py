@@ -118,3 +118,20 @@ def test_ct2_folder_with_truncated_model_bin(tmp_path, out, capsys):
 
 def test_tokenizer_helper_exists():
     assert bundled_tokenizer_path().is_file()
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["--shard", "3/2"], "bad shard '3/2'"),
+    (["--shard", "two"], "write K/N"),
+    (["--workers", "0"], "workers must be >= 1"),
+])
+def test_bad_scale_options(tmp_path, out, capsys, argv, needle):
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text('{"id": "a", "audio": "a.wav"}\n')
+    code, _, err = run(["study", "--manifest", str(manifest), "-o", str(out), *argv], capsys)
+    assert_clean_error(code, err, out, needle)
+
+
+def test_explain_with_zero_workers(out, capsys):
+    code, _, err = run(["explain", str(clip_path("en_1")), "-o", str(out), "--workers", "0"], capsys)
+    assert_clean_error(code, err, out, "workers must be >= 1")

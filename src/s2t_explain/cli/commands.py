@@ -12,7 +12,16 @@ from ..errors import OptionError
 from ..models.bundled import BUNDLED
 from ..pipeline import explain, explain_attention, transcribe
 from ..results.explanation import SALIENCY_MAPS
-from .common import add_saliency_args, audio_command, load_inputs, output_folder, saliency_options, write_outputs
+from .common import (
+    add_saliency_args,
+    add_scale_args,
+    audio_command,
+    executor,
+    load_inputs,
+    output_folder,
+    saliency_options,
+    write_outputs,
+)
 from .progress import Status
 
 
@@ -75,6 +84,7 @@ def add_explain(sub: argparse._SubParsersAction) -> None:
     p = audio_command(sub, "explain", "cross-attention plus saliency (SM_X, SM_H) of one audio file")
     add_saliency_args(p)
     p.add_argument("--only", choices=list(SALIENCY_MAPS), default=None, help="compute one map only")
+    add_scale_args(p, "each map's masks")
     p.add_argument("--heads", default="all", help="head set for the comparison figure (default: %(default)s)")
     p.set_defaults(run=run_explain)
 
@@ -86,9 +96,13 @@ def run_explain(args: argparse.Namespace) -> int:
     status = Status(args.quiet)
     out = output_folder(args.out)
     saliency = saliency_options(args, args.only)  # checks options before anything slow
+    workers = executor(args)
     model, decoding, prepared = load_inputs(args, status)
     resolve_heads(args.heads, model.n_layers, model.n_heads, model.alignment_heads)
-    result = explain(model, prepared, saliency=saliency, decoding=decoding, text=args.text, progress=not args.quiet)
+    if workers is not None:
+        status.say(f"saliency masks on {workers.describe()}")
+    result = explain(model, prepared, saliency=saliency, decoding=decoding, text=args.text, progress=not args.quiet,
+                     executor=workers)
     figures = {"": AttentionHeatmap.from_result(result, args.heads).figure(),
                "_compare": comparison_figure(result, args.heads)}
     if result.input_saliency is not None:

@@ -14,6 +14,7 @@ from typing import Any
 from ..audio import load_audio
 from ..decoding import DecodingOptions
 from ..errors import OptionError
+from ..executors import Executor, executor_for
 from ..files import write_json
 from ..models import DEFAULT_MODEL, SpeechToTextModel, bundled_names, load_model
 from ..models.loading import DTYPES
@@ -66,6 +67,19 @@ def add_saliency_args(p: argparse.ArgumentParser, tuning: bool = True) -> None:
     p.add_argument("--estimator", default=None, choices=ESTIMATORS.names(), help="(default: the preset's)")
     p.add_argument("--batch-size", type=int, default=None, help="perturbations per forward pass")
     p.add_argument("--seed", type=int, default=None)
+
+
+def add_scale_args(p: argparse.ArgumentParser, what: str) -> None:
+    """--workers N and --ray [ADDRESS]: where the work runs (see ``s2t_explain.executors``)."""
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help=f"spread {what} over N local worker processes (default: this process)")
+    p.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                   help=f"spread {what} over a Ray cluster: auto, HOST:PORT, or nothing for a local instance "
+                   "(--workers then sets the number of Ray workers)")
+
+
+def executor(args: argparse.Namespace) -> Executor | None:
+    return executor_for(args.workers, args.ray)
 
 
 def saliency_options(args: argparse.Namespace, only: str | None = None) -> SaliencyOptions:

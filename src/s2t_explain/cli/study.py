@@ -9,8 +9,18 @@ from ..errors import OptionError
 from ..normalization import NORMALIZATIONS
 from ..pooling import POOLING
 from ..study.options import AGAINST, FAITHFULNESS, TRANSLATION_METRICS
+from ..study.runner import parse_shard
 from ..tasks import TASKS
-from .common import add_model_args, add_saliency_args, load, output_folder, positive, saliency_options
+from .common import (
+    add_model_args,
+    add_saliency_args,
+    add_scale_args,
+    executor,
+    load,
+    output_folder,
+    positive,
+    saliency_options,
+)
 from .progress import Status
 
 
@@ -34,6 +44,9 @@ def add_study(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--curve-step", type=int, default=5, metavar="PCT",
                    help="deletion/insertion curve step in percent (default: %(default)s, the paper's)")
     p.add_argument("--translation-metric", default="bleu", choices=list(TRANSLATION_METRICS))
+    add_scale_args(p, "the utterances")
+    p.add_argument("--shard", default=None, metavar="K/N", help="only every N-th manifest line from line K "
+                   "(job arrays: N processes share the run folder; `report RUN` once all are done)")
     p.set_defaults(run=run_study_command)
 
 
@@ -49,10 +62,14 @@ def run_study_command(args: argparse.Namespace) -> int:
                            include_eos=args.include_eos, faithfulness=args.faithfulness, against=args.against,
                            translation_metric=args.translation_metric, curve_step=args.curve_step,
                            seed=args.seed if args.seed is not None else 0)
+    shard = parse_shard(args.shard) if args.shard else None
+    workers = executor(args)
     model = load(args, status)
+    if workers is not None:
+        status.say(f"utterances on {workers.describe()}")
     try:
         summary = run_study(model, args.manifest, out, options, args.task, args.language, args.limit,
-                            progress=not args.quiet)
+                            progress=not args.quiet, executor=workers, shard=shard)
     except KeyboardInterrupt:
         status.say(f"\ninterrupted; finished utterances are kept in {out}/results. "
                    "Run the same command again to resume.")

@@ -88,6 +88,43 @@ class Accumulator:
         self.totals = [[np.zeros(n_rows) for _ in g] for _ in range(2)]
         self.n = [[0 for _ in g] for _ in range(2)]
 
+    STATISTICS = ("sums", "counts", "totals", "n", "feature_sum", "gram", "cross", "kept")
+
+    def statistics(self) -> dict[str, list]:
+        """The accumulated statistics alone (what a worker sends back; no family, no overlaps)."""
+        return {name: getattr(self, name) for name in self.STATISTICS if hasattr(self, name)}
+
+    def merge(self, statistics: dict[str, list]) -> None:
+        """Add another accumulator's :meth:`statistics` over the same family (disjoint masks): sums
+        add, so masks split over workers give the statistics of one run over all of them."""
+        for name, theirs in statistics.items():
+            ours = getattr(self, name)
+            for h in range(2):
+                if name == "kept":
+                    ours[h].extend(theirs[h])
+                elif isinstance(ours[h], list):  # per group
+                    for g in range(len(ours[h])):
+                        ours[h][g] = ours[h][g] + theirs[h][g]
+                else:
+                    ours[h] = ours[h] + theirs[h]
+
+    def empty_like(self) -> Accumulator:
+        """A zeroed accumulator of the same family and kind, sharing the (costly) overlap matrices."""
+        other = object.__new__(Accumulator)
+        other.__dict__.update({k: v for k, v in self.__dict__.items() if k not in self.STATISTICS})
+        g, p = self.family.groups, getattr(self, "overlap", None)
+        if self.second_order and p is not None:
+            size = sum(x.n_units for x in g)
+            other.feature_sum = [np.zeros(size) for _ in range(2)]
+            other.gram = [np.zeros((size, size)) for _ in range(2)]
+            other.cross = [np.zeros((size, self.n_rows)) for _ in range(2)]
+        other.kept = [[], []]
+        other.sums = [[np.zeros((self.n_rows, x.n_units)) for x in g] for _ in range(2)]
+        other.counts = [[np.zeros(x.n_units) for x in g] for _ in range(2)]
+        other.totals = [[np.zeros(self.n_rows) for _ in g] for _ in range(2)]
+        other.n = [[0 for _ in g] for _ in range(2)]
+        return other
+
     def half_of(self, k: int) -> int:
         return (k // (2 * len(self.family.groups))) % 2
 

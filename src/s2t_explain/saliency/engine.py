@@ -11,7 +11,7 @@ size (values agree within float tolerance) and everything is reproducible from t
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -64,6 +64,28 @@ class EngineSettings:
     progress: str | None = None  # progress bar label; None = no bar
 
 
+# mask ranges [(start, stop), ...] -> per range, the statistics of the main accumulator and of every
+# extra one over those masks alone (``Accumulator.statistics``), computed elsewhere (workers)
+Segments = Callable[[list[tuple[int, int]]], list[list[dict]]]
+
+
+def new_accumulator(family: MaskFamily, n_rows: int, estimator: str) -> Accumulator:
+    """An empty accumulator that keeps what ``estimator`` needs."""
+    return Accumulator(family, n_rows, second_order=estimator in NEEDS_SECOND_ORDER,
+                       keep_scores=estimator in NEEDS_SCORES)
+
+
+def batches(start: int, stop: int, settings: EngineSettings) -> Iterator[list[int]]:
+    """Mask indices of [start, stop) in batches of ``batch_size``, cut at reliability checks, so the
+    batches (and so the scores) do not depend on where a run was split."""
+    done = start
+    while done < stop:
+        next_check = (done // settings.check_every + 1) * settings.check_every
+        ks = list(range(done, min(done + settings.batch_size, next_check, stop)))
+        yield ks
+        done += len(ks)
+
+
 def run(
     family: MaskFamily,
     evaluate: Evaluate,
@@ -73,6 +95,8 @@ def run(
     pool: Callable[[np.ndarray], np.ndarray] | None = None,  # map -> pooled map, for a 2nd reliability
     extra: list[Accumulator] | None = None,  # other families updated from the same scores
     on_batch: Callable[[list[int], np.ndarray], None] | None = None,
+    segments: Segments | None = None,
+    width: int = 1,
 ) -> tuple[MapRun, Accumulator]:
     """Draw ``settings.n_masks`` masks of ``family``, score them, and estimate one saliency map.
 
@@ -83,12 +107,15 @@ def run(
     computed and recorded, and the run stops once it reaches ``settings.target_reliability``;
     ``pool`` adds a second reliability after pooling (input maps: to encoder frames).
 
+    With ``segments``, the masks are computed elsewhere instead: ``width`` check intervals at a time
+    (one per worker), merged in order, with the same checks after each interval, so the map, the
+    reliability curve and the stopping point equal a single-process run (within float rounding).
+
     Returns the :class:`MapRun` (values (I, *element_shape) from all masks, masks used, reliability,
     its curve, seconds) and the accumulator (for replays and further estimators).
     """
     estimator = ESTIMATORS.get(settings.estimator)
-    acc = Accumulator(family, n_rows, second_order=settings.estimator in NEEDS_SECOND_ORDER,
-                      keep_scores=settings.estimator in NEEDS_SCORES)
+    acc = new_accumulator(family, n_rows, settings.estimator)
     keep = np.ones(n_rows, dtype=bool) if rows is None else rows
     curve: list[tuple[int, float]] = []
     bar = _bar(settings)
@@ -99,19 +126,34 @@ def run(
         a, b = estimator(acc, (0,))[keep], estimator(acc, (1,))[keep]
         return split_half(a, b), (split_half(pool(a), pool(b)) if pool is not None else None)
 
-    try:
-        while done < settings.n_masks:
-            next_check = (done // settings.check_every + 1) * settings.check_every
-            ks = list(range(done, min(done + settings.batch_size, next_check, settings.n_masks)))
+    def in_process() -> Iterator[int]:
+        for ks in batches(0, settings.n_masks, settings):
             scores = evaluate(ks)
             acc.add(ks, scores)
             for other in extra or []:
                 other.add(ks, scores)
             if on_batch is not None:
                 on_batch(ks, scores)
-            done += len(ks)
+            yield len(ks)
+
+    def elsewhere(compute: Segments) -> Iterator[int]:
+        step, at = settings.check_every, 0
+        while at < settings.n_masks:
+            ranges = [(a, min(a + step, settings.n_masks)) for a in range(at, settings.n_masks, step)][: max(1, width)]
+            for (a, b), parts in zip(ranges, compute(ranges)):
+                acc.merge(parts[0])
+                for other, part in zip(extra or [], parts[1:]):
+                    other.merge(part)
+                at = b
+                yield b - a  # merged up to a check point: the caller checks before the next merge
+
+    if segments is not None and on_batch is not None:
+        raise ValueError("on_batch needs the masks' scores in this process; run without segments")
+    try:
+        for added in (in_process() if segments is None else elsewhere(segments)):
+            done += added
             if bar is not None:
-                bar.update(len(ks))
+                bar.update(added)
             if done % settings.check_every == 0 and done < settings.n_masks:
                 r, _ = reliability()
                 curve.append((done, r))

@@ -6,7 +6,8 @@ P_i for every predicted token; every perturbed pass gives P~_i; the scorer compa
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -14,24 +15,41 @@ import torch
 
 from ..decoding.scoring import score
 from ..decoding.transcript import Transcript
+from ..executors.base import Executor
 from ..models.base import SpeechToTextModel
 from ..pooling import pool
 from .accumulate import Accumulator
-from .engine import EngineSettings, MapRun, run
-from .estimators import ESTIMATORS, NEEDS_SCORES, NEEDS_SECOND_ORDER
+from .engine import EngineSettings, Evaluate, MapRun, batches, new_accumulator, run
+from .estimators import ESTIMATORS
 from .masks import ENCODER_MASKS, INPUT_MASKS, ElementMasks, MaskFamily
 from .options import SaliencyOptions
 from .perturb import InputPerturber, StatePerturber
 from .scorers import SCORERS
 
 
+@dataclass
+class MapPlan:
+    """One map's masks and how to score them: everything the engine (or a worker) needs."""
+
+    family: MaskFamily
+    evaluate: Evaluate  # mask indices -> scores (B, I)
+    extras: list[MaskFamily]  # families updated from the same scores (token masks)
+    settings: EngineSettings
+    pool: Callable[[np.ndarray], np.ndarray] | None = None
+
+
 class SaliencyJob:
-    """Everything fixed for one utterance: clean distributions, targets, rows that count."""
+    """Everything fixed for one utterance: clean distributions, targets, rows that count.
+
+    ``executor`` (see ``s2t_explain.executors``) spreads each map's masks over workers that each
+    hold a copy of this job; the maps equal a single-process run with the same seed.
+    """
 
     def __init__(self, model: SpeechToTextModel, features: torch.Tensor, n_frames: int, states: torch.Tensor,
-                 transcript: Transcript, options: SaliencyOptions, progress: bool = True) -> None:
+                 transcript: Transcript, options: SaliencyOptions, progress: bool = True,
+                 executor: Executor | None = None) -> None:
         self.model, self.features, self.n_frames, self.states = model, features, n_frames, states
-        self.transcript, self.options, self.progress = transcript, options, progress
+        self.transcript, self.options, self.progress, self.executor = transcript, options, progress, executor
         self.scorer = SCORERS.get(options.scorer)
         ESTIMATORS.get(options.estimator)  # fail fast on a bad name
         ids = transcript.ids
@@ -43,6 +61,7 @@ class SaliencyJob:
         self.targets = torch.tensor(ids[1:], device=model.device)
         self.rows = transcript.text_rows()  # text tokens count for reliability (EOT and prompt do not)
         self.n_rows = len(ids) - 1
+        self._plans: dict[str, MapPlan] = {}
 
     def settings(self, n_masks: int, label: str) -> EngineSettings:
         o = self.options
@@ -52,20 +71,19 @@ class SaliencyJob:
     def _scores(self, logits: torch.Tensor) -> np.ndarray:
         return self.scorer(self.clean_logp, logits, self.targets).double().cpu().numpy()  # (B, I)
 
-    def input_saliency(self) -> tuple[MapRun, MapRun | None]:
-        """SM_X (I, T, F) and, if p_dec > 0, token saliency (I, I)."""
+    def plan(self, which: str) -> MapPlan:
+        """The masks and scoring of map ``which`` (``input`` or ``encoder``), built once."""
+        if which not in self._plans:
+            self._plans[which] = self._input_plan() if which == "input" else self._encoder_plan()
+        return self._plans[which]
+
+    def _input_plan(self) -> MapPlan:
         o = self.options.input
         assert o is not None
         spectrogram = self.features[:, : self.n_frames].T.float().cpu().numpy()  # (T, F)
         family: MaskFamily = INPUT_MASKS.get(o.masks).from_options(spectrogram, o, self.options.seed)
         perturber = InputPerturber(self.model, self.features, self.n_frames, self.transcript.ids, o.baseline)
-        tokens: MaskFamily | None = None
-        extra: list[Accumulator] = []
-        if o.p_dec > 0:
-            tokens = ElementMasks((1, self.n_rows), o.p_dec, "iid", self.options.seed)
-            est = self.options.estimator
-            extra.append(Accumulator(tokens, self.n_rows, second_order=est in NEEDS_SECOND_ORDER,
-                                     keep_scores=est in NEEDS_SCORES))
+        tokens = ElementMasks((1, self.n_rows), o.p_dec, "iid", self.options.seed) if o.p_dec > 0 else None
 
         def evaluate(ks: list[int]) -> np.ndarray:
             masks = np.stack([family.element_mask(k) for k in ks])  # (B, T, F)
@@ -73,18 +91,10 @@ class SaliencyJob:
             return self._scores(perturber.logits(masks, token_masks))
 
         stride = self.model.encoder_stride
-        result, _ = run(family, evaluate, self.n_rows, self.settings(o.n_masks, "input saliency"), self.rows,
-                        pool=lambda m: pool(m, stride, "max"), extra=extra)
-        token_run = None
-        if tokens is not None:
-            values = ESTIMATORS.get(self.options.estimator)(extra[0], (0, 1))[:, 0]  # (I, I)
-            values = np.tril(values)  # row i only sees input tokens 0..i (causal decoder)
-            token_run = MapRun(values, result.n_masks, None, None, seconds=result.seconds,
-                               groups={"tokens": self.n_rows})
-        return result, token_run
+        return MapPlan(family, evaluate, [tokens] if tokens is not None else [],
+                       self.settings(o.n_masks, "input saliency"), pool=lambda m: pool(m, stride, "max"))
 
-    def encoder_saliency(self) -> MapRun:
-        """SM_H (I, T'): occlusion of encoder frames (or entries, reduced over D)."""
+    def _encoder_plan(self) -> MapPlan:
         o = self.options.encoder
         assert o is not None
         n_enc = self.model.n_encoder_frames(self.n_frames)
@@ -97,9 +107,63 @@ class SaliencyJob:
             masks = np.stack([family.element_mask(k) for k in ks])  # (B, T') or (B, T', D)
             return self._scores(perturber.logits(masks))
 
-        result, _ = run(family, evaluate, self.n_rows, self.settings(o.n_masks, "encoder saliency"), self.rows)
-        result.values = family.reported(result.values)  # element-wise masks: (I, T', D) -> (I, T')
+        return MapPlan(family, evaluate, [], self.settings(o.n_masks, "encoder saliency"))
+
+    def segment(self, which: str, start: int, stop: int) -> list[dict]:
+        """Statistics (main accumulator, then extras) of masks [start, stop) of map ``which`` alone,
+        batched as a whole run batches them: what one worker computes."""
+        plan = self.plan(which)
+        accs = [new_accumulator(f, self.n_rows, self.options.estimator) for f in [plan.family, *plan.extras]]
+        for ks in batches(start, stop, plan.settings):
+            scores = plan.evaluate(ks)
+            for acc in accs:
+                acc.add(ks, scores)
+        return [acc.statistics() for acc in accs]
+
+    def _run(self, which: str) -> tuple[MapRun, list[Accumulator]]:
+        plan = self.plan(which)
+        extra = [new_accumulator(f, self.n_rows, self.options.estimator) for f in plan.extras]
+        if self.executor is None:
+            result, _ = run(plan.family, plan.evaluate, self.n_rows, plan.settings, self.rows, pool=plan.pool,
+                            extra=extra)
+            return result, extra
+        with self.executor.open(_replica, self._payload()) as workers:
+            def compute(ranges: list[tuple[int, int]]) -> list[list[dict]]:
+                return workers.map(_segment, [(which, a, b) for a, b in ranges])
+
+            result, _ = run(plan.family, plan.evaluate, self.n_rows, plan.settings, self.rows, pool=plan.pool,
+                            extra=extra, segments=compute, width=workers.width)
+        return result, extra
+
+    def _payload(self) -> dict[str, Any]:
+        return {"model": self.model, "features": self.features, "n_frames": self.n_frames, "states": self.states,
+                "transcript": self.transcript, "options": self.options}
+
+    def input_saliency(self) -> tuple[MapRun, MapRun | None]:
+        """SM_X (I, T, F) and, if p_dec > 0, token saliency (I, I)."""
+        result, extra = self._run("input")
+        token_run = None
+        if extra:
+            values = ESTIMATORS.get(self.options.estimator)(extra[0], (0, 1))[:, 0]  # (I, I)
+            values = np.tril(values)  # row i only sees input tokens 0..i (causal decoder)
+            token_run = MapRun(values, result.n_masks, None, None, seconds=result.seconds,
+                               groups={"tokens": self.n_rows})
+        return result, token_run
+
+    def encoder_saliency(self) -> MapRun:
+        """SM_H (I, T'): occlusion of encoder frames (or entries, reduced over D)."""
+        result, _ = self._run("encoder")
+        result.values = self.plan("encoder").family.reported(result.values)  # (I, T', D) -> (I, T') if element-wise
         return result
+
+
+def _replica(payload: dict[str, Any]) -> SaliencyJob:
+    """A worker's copy of the job (no progress bars, no executor of its own)."""
+    return SaliencyJob(**payload, progress=False)
+
+
+def _segment(job: SaliencyJob, item: tuple[str, int, int]) -> list[dict]:
+    return job.segment(*item)
 
 
 def saliency_meta(options: SaliencyOptions, runs: dict[str, MapRun | None], model: SpeechToTextModel) -> dict[str, Any]:

@@ -17,6 +17,8 @@ from __future__ import annotations
 import json
 import time
 import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -24,11 +26,13 @@ from typing import Any
 from tqdm import tqdm
 
 from ..errors import OptionError, S2TError
+from ..executors.base import Executor
 from ..files import write_json
 from ..models.base import SpeechToTextModel
+from ..results.explanation import Explanation
 from .manifest import BadLine, Utterance, read_manifest
 from .options import StudyOptions
-from .record import FailureRecord
+from .record import FailureRecord, UtteranceRecord
 from .utterance import analyze
 
 RUN_VERSION = 1
@@ -78,46 +82,131 @@ def _reason(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}{where}"
 
 
+Analyze = Callable[..., tuple[Explanation, UtteranceRecord]]  # (model, utterance, options, task, language)
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``K/N`` -> (K, N): this process takes every N-th manifest line starting at line K (1-based)."""
+    try:
+        k, n = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise OptionError(f"bad shard {text!r}; write K/N, e.g. 2/8 (the second of eight shards)") from None
+    if not 1 <= k <= n:
+        raise OptionError(f"bad shard {text!r}; K/N needs 1 <= K <= N")
+    return k, n
+
+
+@contextmanager
+def run_lock(out: Path, shard: tuple[int, int] | None) -> Iterator[None]:
+    """Refuse a second process on the same run folder (or the same shard of it).
+
+    Shards of one run may share its folder: each takes a shared lock on the run and an exclusive
+    one on its shard; an unsharded run takes the run's lock exclusively. Locks go with the
+    process (flock), so a killed run leaves none behind.
+    """
+    import fcntl
+
+    (out / "locks").mkdir(exist_ok=True)
+    handles = []
+    try:
+        for name, mode in ([("run", fcntl.LOCK_EX)] if shard is None else
+                           [("run", fcntl.LOCK_SH), (f"shard-{shard[0]}-of-{shard[1]}", fcntl.LOCK_EX)]):
+            handle = open(out / "locks" / f"{name}.lock", "a")  # noqa: SIM115 (held for the run)
+            handles.append(handle)
+            try:
+                fcntl.flock(handle, mode | fcntl.LOCK_NB)
+            except BlockingIOError:
+                who = {(True, "run"): "another process is writing this run folder",
+                       (False, "run"): "a run without shards is writing this run folder"}.get(
+                    (shard is None, name), f"another process is writing shard {name[6:].replace('-of-', '/')} "
+                                           "of this run folder")
+                raise OptionError(f"{who} ({out}); wait for it to finish, or give each process its own "
+                                  "shard K/N") from None
+        yield
+    finally:
+        for handle in handles:
+            handle.close()
+
+
+def _analyze_in_worker(state: dict[str, Any], item: tuple) -> tuple[Explanation, UtteranceRecord]:
+    utterance, options, task, language = item
+    return state["analyze"](state["model"], utterance, options, task, language)
+
+
+def _worker_state(payload: dict[str, Any]) -> dict[str, Any]:
+    return payload
+
+
 def run_study(model: SpeechToTextModel, manifest: str | Path, out: str | Path, options: StudyOptions = StudyOptions(),
               task: str = "transcribe", language: str | None = None, limit: int | None = None,
-              progress: bool = True) -> RunSummary:
-    """Analyze every utterance of ``manifest`` into ``out`` (resuming), recording failures."""
+              progress: bool = True, executor: Executor | None = None, shard: tuple[int, int] | None = None,
+              analyze_fn: Analyze | None = None) -> RunSummary:
+    """Analyze every utterance of ``manifest`` into ``out`` (resuming), recording failures.
+
+    ``executor`` (``s2t_explain.executors``) runs utterances on workers that each hold one copy of
+    the model; only this process writes files, so a retried utterance is written once. ``shard``
+    (K, N) takes every N-th manifest line from line K: N processes (a job array) can share one run
+    folder, and ``build_report`` on it afterwards gives the tables of one whole run.
+    """
     t0 = time.perf_counter()
+    analyze_fn = analyze_fn or analyze
     manifest, out = Path(manifest), Path(out)
     items = read_manifest(manifest)
     if limit is not None:
         items = items[:limit]
+    if shard is not None:
+        k, n = shard
+        items = items[k - 1 :: n]
     out.mkdir(parents=True, exist_ok=True)
-    check_config(out, run_config(model, manifest.resolve(), options, task, language))
-    results, failures = out / "results", out / "failures"
-    results.mkdir(exist_ok=True)
-    failures.mkdir(exist_ok=True)
-    todo = [it for it in items if not (isinstance(it, Utterance) and (results / f"{it.id}.json").exists())]
-    done = len(items) - len(todo)
-    computed = failed = 0
-    bar = tqdm(todo, desc="utterances", unit="utt", disable=not progress, dynamic_ncols=True)
-    for item in bar:
-        bar.set_postfix_str(item.id)
-        if isinstance(item, BadLine):
-            bad_line: FailureRecord = {"id": item.id, "line": item.line, "reason": item.reason}
-            write_json(failures / f"{item.id}.json", bad_line)
-            failed += 1
-            continue
-        def stage(what: str, uid: str = item.id) -> None:
-            bar.set_postfix_str(f"{uid}: {what}")
+    with run_lock(out, shard):
+        check_config(out, run_config(model, manifest.resolve(), options, task, language))
+        results, failures = out / "results", out / "failures"
+        results.mkdir(exist_ok=True)
+        failures.mkdir(exist_ok=True)
+        todo = [it for it in items if not (isinstance(it, Utterance) and (results / f"{it.id}.json").exists())]
+        counts = {"computed": 0, "failed": 0}
+        bar = tqdm(total=len(todo), desc="utterances", unit="utt", disable=not progress, dynamic_ncols=True)
 
+        def finish(item: Utterance | BadLine, outcome: tuple[Explanation, UtteranceRecord] | BaseException) -> None:
+            if isinstance(outcome, BaseException):
+                failure: FailureRecord = {"id": item.id, "audio": str(getattr(item, "audio", "")),
+                                          "reason": _reason(outcome)}
+                if isinstance(item, BadLine):
+                    failure = {"id": item.id, "line": item.line, "reason": item.reason}
+                write_json(failures / f"{item.id}.json", failure)
+                counts["failed"] += 1
+            else:
+                explanation, record = outcome
+                explanation.save(results / f"{item.id}.npz")
+                write_json(results / f"{item.id}.json", record)  # last: marks the utterance complete
+                (failures / f"{item.id}.json").unlink(missing_ok=True)
+                counts["computed"] += 1
+            bar.update(1)
+            bar.set_postfix_str(f"{item.id} done, {counts['failed']} failed")
+
+        utterances = [it for it in todo if isinstance(it, Utterance)]
+        for item in todo:
+            if isinstance(item, BadLine):
+                finish(item, ValueError(item.reason))
         try:
-            explanation, record = analyze(model, item, options, task, language, stage=stage)
-        except KeyboardInterrupt:
-            raise
-        except Exception as e:  # recorded, and the run goes on
-            failure: FailureRecord = {"id": item.id, "audio": str(item.audio), "reason": _reason(e)}
-            write_json(failures / f"{item.id}.json", failure)
-            failed += 1
-            continue
-        explanation.save(results / f"{item.id}.npz")
-        write_json(results / f"{item.id}.json", record)  # last: marks the utterance complete
-        (failures / f"{item.id}.json").unlink(missing_ok=True)
-        computed += 1
-    bar.close()
-    return RunSummary(done, computed, failed, len(items), time.perf_counter() - t0)
+            if executor is None:
+                for item in utterances:
+                    def stage(what: str, uid: str = item.id) -> None:
+                        bar.set_postfix_str(f"{uid}: {what}")
+
+                    try:
+                        outcome: Any = analyze_fn(model, item, options, task, language, stage=stage)
+                    except KeyboardInterrupt:
+                        raise
+                    except Exception as e:  # recorded, and the run goes on
+                        outcome = e
+                    finish(item, outcome)
+            else:
+                with executor.open(_worker_state, {"model": model, "analyze": analyze_fn}) as workers:
+                    work = [(item, options, task, language) for item in utterances]
+                    for index, outcome in workers.imap_unordered(_analyze_in_worker, work):
+                        finish(utterances[index], outcome)
+        finally:
+            bar.close()
+    done = len(items) - len(todo)
+    return RunSummary(done, counts["computed"], counts["failed"], len(items), time.perf_counter() - t0)

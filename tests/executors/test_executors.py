@@ -1,0 +1,79 @@
+"""Executors: every item's result comes back exactly once, in this process, in workers, after a worker dies."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import s2t_explain as s2t
+from helpers import speechlike
+from s2t_explain.errors import OptionError
+from s2t_explain.executors import EXECUTORS, LocalExecutor, ProcessExecutor, executor_for
+from scale_helpers import die_once, fail_on_odd, square
+
+
+def test_registry_and_cli_mapping():
+    assert EXECUTORS.names() == ["local", "workers", "ray"]
+    assert executor_for() is None and executor_for(workers=1) is None
+    assert isinstance(executor_for(workers=3), ProcessExecutor) and executor_for(workers=3).width == 3
+    assert executor_for(workers=2, ray="").name == "ray"
+    with pytest.raises(OptionError, match="workers must be >= 1"):
+        executor_for(workers=0)
+
+
+@pytest.mark.parametrize("make", [LocalExecutor, lambda: ProcessExecutor(2)])
+def test_map_is_ordered_and_task_errors_are_results(make):
+    with make().open(lambda payload: payload, 3) if make is LocalExecutor else make().open(int, 3) as pool:
+        assert pool.map(square, list(range(6))) == [3 * i * i for i in range(6)]
+        results = dict(pool.imap_unordered(fail_on_odd, [0, 1, 2, 3]))
+    assert results[0] == 0 and results[2] == 2
+    assert isinstance(results[1], ValueError) and str(results[3]) == "odd 3"
+
+
+def test_a_killed_worker_is_replaced_and_its_item_rerun(tmp_path):
+    with ProcessExecutor(2).open(str, str(tmp_path)) as pool:
+        results = list(pool.imap_unordered(die_once, list(range(5))))
+    assert sorted(results) == [(i, 10 * i) for i in range(5)]  # every item exactly once
+    assert (tmp_path / "died-2").exists()  # the worker did die
+
+
+def _options(**changes):
+    base = dict(input=s2t.InputSaliencyOptions(n_masks=150, granularities=(40, 80), p_dec=0.3),
+                encoder=s2t.EncoderSaliencyOptions(n_masks=150), batch_size=8, check_every=32,
+                estimator="regression", target_reliability=0.5)  # SM_H stops early, SM_X does not
+    return s2t.SaliencyOptions(**{**base, **changes})
+
+
+@pytest.mark.parametrize("estimator", ["regression", "regression-robust", "mean"])
+def test_split_maps_equal_one_process_in_process(tiny_whisper, estimator):
+    """Segments merged in order give the single-run statistics: maps, curve and early stop."""
+    audio = speechlike(0.9)
+    opts = _options(estimator=estimator)
+    one = s2t.explain(tiny_whisper, audio, saliency=opts, text="hello there", progress=False)
+    split = s2t.explain(tiny_whisper, audio, saliency=opts, text="hello there", progress=False,
+                        executor=LocalExecutor())
+    for name in ("input_saliency", "encoder_saliency", "token_saliency"):
+        assert np.allclose(getattr(one, name), getattr(split, name), rtol=1e-6, atol=1e-9), name
+    for which in ("input", "encoder"):
+        a, b = one.saliency["maps"][which], split.saliency["maps"][which]
+        assert a["n_masks"] == b["n_masks"] and a["stopped_early"] == b["stopped_early"]
+        assert np.allclose(np.array(a["curve"]), np.array(b["curve"]), atol=1e-4)
+    assert one.saliency["maps"]["encoder"]["stopped_early"] and not one.saliency["maps"]["input"]["stopped_early"]
+
+
+def test_explain_split_over_two_worker_processes_equals_one(tiny_whisper):
+    audio = speechlike(0.9)
+    opts = _options(input=s2t.InputSaliencyOptions(n_masks=96, granularities=(40,)))
+    one = s2t.explain(tiny_whisper, audio, saliency=opts, text="hello there", progress=False)
+    split = s2t.explain(tiny_whisper, audio, saliency=opts, text="hello there", progress=False,
+                        executor=ProcessExecutor(2))
+    assert np.allclose(one.input_saliency, split.input_saliency, rtol=1e-5, atol=1e-8)
+    assert np.allclose(one.encoder_saliency, split.encoder_saliency, rtol=1e-5, atol=1e-8)
+    assert one.saliency["maps"]["encoder"]["n_masks"] == split.saliency["maps"]["encoder"]["n_masks"]
+    assert np.allclose(np.array(one.saliency["maps"]["encoder"]["curve"]),
+                       np.array(split.saliency["maps"]["encoder"]["curve"]), atol=1e-4)
+
+
+def test_wrong_executor_type_is_refused(tiny_whisper):
+    with pytest.raises(OptionError, match="executor= takes Executor"):
+        s2t.explain(tiny_whisper, speechlike(0.5), saliency=_options(), executor="ray")  # type: ignore[arg-type]
