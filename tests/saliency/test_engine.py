@@ -1,10 +1,14 @@
 """Engine invariances on a tiny random Whisper: batch size, seeds, early stopping, halves."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
+import torch
 
 from helpers import make_toy_job, speechlike
 from s2t_explain.decoding import DecodingOptions, make_transcript
+from s2t_explain.errors import OptionError
 from s2t_explain.pipeline import prepare
 from s2t_explain.saliency.explain import SaliencyJob
 from s2t_explain.saliency.options import EncoderSaliencyOptions, InputSaliencyOptions, SaliencyOptions
@@ -101,3 +105,36 @@ def test_bfloat16_model_runs_the_engine():
     x, _ = job.input_saliency()
     h = job.encoder_saliency()
     assert np.all(np.isfinite(x.values)) and np.all(np.isfinite(h.values))
+
+
+def test_device_masks_equal_the_host_masks():
+    from s2t_explain.saliency.masks import GridMasks, SuperpixelMasks
+    from s2t_explain.saliency.perturb import DeviceMasks
+
+    spectrogram = np.random.default_rng(0).random((60, 20))
+    for family in (SuperpixelMasks(spectrogram, (20, 40, 60), p=0.5, seed=3), GridMasks((60, 20), ((5, 4), (10, 5)),
+                                                                                         p=0.3, seed=1)):
+        ks = [0, 1, 2, 3, 7, 11, 200]  # every group, out of order, past the first chunk
+        on_device = DeviceMasks(family, torch.device("cpu"))(ks)
+        assert on_device.dtype == torch.bool and on_device.shape == (7, 60, 20)
+        assert np.array_equal(on_device.numpy(), np.stack([family.element_mask(k) for k in ks]))
+
+
+def test_reduced_precision_perturbation_passes(setup):
+    """bfloat16 perturbation passes (autocast) keep the clean pass in float32 and the maps close."""
+    import s2t_explain as s2t
+
+    model, prepared, _ = setup
+    opts = s2t.SaliencyOptions(input=s2t.InputSaliencyOptions(n_masks=32, granularities=(40,)),
+                               encoder=s2t.EncoderSaliencyOptions(n_masks=64), batch_size=16)
+    full = s2t.explain(model, prepared, saliency=opts, text="hello there", progress=False)
+    low = s2t.explain(model, prepared, saliency=replace(opts, precision="bfloat16"), text="hello there",
+                      progress=False)
+    assert np.array_equal(full.transcript.logprobs, low.transcript.logprobs)  # clean pass untouched
+    assert np.array_equal(full.cross_attention, low.cross_attention)
+    for name in ("input_saliency", "encoder_saliency"):
+        a, b = getattr(full, name).ravel(), getattr(low, name).ravel()
+        assert not np.array_equal(a, b)  # the passes did run in bfloat16
+        assert np.corrcoef(a, b)[0, 1] > 0.8, name  # a random model's scores are tiny: bfloat16 noise shows
+    with pytest.raises(OptionError, match="unknown precision 'int8'"):
+        replace(opts, precision="int8")

@@ -53,3 +53,17 @@ def test_input_saliency_is_finite_and_nontrivial(tiny_en, prepared):
     assert maps["input"]["n_masks"] == 48 and maps["encoder"]["n_masks"] == 48
     assert set(maps["input"]["groups"]) == {f"slic{g}" for g in COARSE_GRANULARITIES}
     assert "split-half reliability" in result.reliability_report()
+
+
+@pytest.mark.slow
+def test_bfloat16_perturbation_maps_match_float32(tiny_en, prepared):
+    from dataclasses import replace
+
+    p, _ = prepared
+    options = SaliencyOptions(input=InputSaliencyOptions(n_masks=64, granularities=COARSE_GRANULARITIES),
+                              encoder=EncoderSaliencyOptions(n_masks=256), batch_size=16, estimator="regression")
+    full = explain(tiny_en, p, saliency=options, progress=False)
+    low = explain(tiny_en, p, saliency=replace(options, precision="bfloat16"), progress=False)
+    for name in ("input_saliency", "encoder_saliency"):
+        r = np.corrcoef(getattr(full, name).ravel(), getattr(low, name).ravel())[0, 1]
+        assert r > 0.99, (name, r)

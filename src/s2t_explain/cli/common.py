@@ -13,6 +13,7 @@ from typing import Any
 
 from ..audio import load_audio
 from ..decoding import DecodingOptions
+from ..dtypes import DTYPE_NAMES
 from ..errors import OptionError
 from ..executors import Executor, executor_for
 from ..files import write_json
@@ -67,6 +68,9 @@ def add_saliency_args(p: argparse.ArgumentParser, tuning: bool = True) -> None:
     p.add_argument("--estimator", default=None, choices=ESTIMATORS.names(), help="(default: the preset's)")
     p.add_argument("--batch-size", type=int, default=None, help="perturbations per forward pass")
     p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--perturb-dtype", dest="precision", default=None, choices=list(DTYPE_NAMES),
+                   help="run the perturbation passes in this precision (autocast); the clean pass and the "
+                   "cross-attention capture stay in --dtype (default: float32)")
 
 
 def add_scale_args(p: argparse.ArgumentParser, what: str) -> None:
@@ -85,7 +89,7 @@ def executor(args: argparse.Namespace) -> Executor | None:
 def saliency_options(args: argparse.Namespace, only: str | None = None) -> SaliencyOptions:
     """The preset with the arguments' changes; ``only`` (``input`` / ``encoder``) drops the other map."""
     opts = with_masks(preset(args.preset), args.masks, args.encoder_masks)
-    fields = ("target_reliability", "scorer", "estimator", "batch_size", "seed")
+    fields = ("target_reliability", "scorer", "estimator", "batch_size", "seed", "precision")
     changes: dict[str, Any] = {k: getattr(args, k, None) for k in fields if getattr(args, k, None) is not None}
     if only == "input":
         changes["encoder"] = None

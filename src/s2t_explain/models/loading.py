@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 
+from ..dtypes import DTYPE_NAMES
 from ..errors import ModelError, OptionError
 from ..registry import Registry
 from .base import SpeechToTextModel
@@ -27,7 +28,7 @@ Loader = Callable[[str], SpeechToTextModel | None]
 LOADERS: Registry[Loader] = Registry("model loader")
 list_model_loaders = LOADERS.names  # spec kinds, in the order load_model tries them
 
-DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+DTYPES = {name: getattr(torch, name) for name in DTYPE_NAMES}
 
 
 @LOADERS.register("bundled")

@@ -7,6 +7,7 @@ P_i for every predicted token; every perturbed pass gives P~_i; the scorer compa
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -23,7 +24,7 @@ from .engine import EngineSettings, Evaluate, MapRun, batches, new_accumulator, 
 from .estimators import ESTIMATORS
 from .masks import ENCODER_MASKS, INPUT_MASKS, ElementMasks, MaskFamily
 from .options import SaliencyOptions
-from .perturb import InputPerturber, StatePerturber
+from .perturb import DeviceMasks, InputPerturber, StatePerturber
 from .scorers import SCORERS
 
 
@@ -68,6 +69,12 @@ class SaliencyJob:
         return EngineSettings(n_masks, o.batch_size, o.estimator, o.target_reliability, o.check_every,
                               label if self.progress else None)
 
+    def _precision(self) -> AbstractContextManager:
+        """Perturbation passes under autocast to ``options.precision`` (a no-op for float32)."""
+        if self.options.precision == "float32":
+            return nullcontext()
+        return torch.autocast(self.model.device.type, dtype=getattr(torch, self.options.precision))
+
     def _scores(self, logits: torch.Tensor) -> np.ndarray:
         return self.scorer(self.clean_logp, logits, self.targets).double().cpu().numpy()  # (B, I)
 
@@ -85,10 +92,12 @@ class SaliencyJob:
         perturber = InputPerturber(self.model, self.features, self.n_frames, self.transcript.ids, o.baseline)
         tokens = ElementMasks((1, self.n_rows), o.p_dec, "iid", self.options.seed) if o.p_dec > 0 else None
 
+        masks = DeviceMasks(family, self.model.device)
+
         def evaluate(ks: list[int]) -> np.ndarray:
-            masks = np.stack([family.element_mask(k) for k in ks])  # (B, T, F)
             token_masks = None if tokens is None else np.stack([tokens.element_mask(k)[0] for k in ks])  # (B, I)
-            return self._scores(perturber.logits(masks, token_masks))
+            with self._precision():
+                return self._scores(perturber.logits(masks(ks), token_masks))  # masks (B, T, F) on the device
 
         stride = self.model.encoder_stride
         return MapPlan(family, evaluate, [tokens] if tokens is not None else [],
@@ -105,7 +114,8 @@ class SaliencyJob:
 
         def evaluate(ks: list[int]) -> np.ndarray:
             masks = np.stack([family.element_mask(k) for k in ks])  # (B, T') or (B, T', D)
-            return self._scores(perturber.logits(masks))
+            with self._precision():
+                return self._scores(perturber.logits(masks))
 
         return MapPlan(family, evaluate, [], self.settings(o.n_masks, "encoder saliency"))
 

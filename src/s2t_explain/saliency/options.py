@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from ..dtypes import DTYPE_NAMES
 from ..errors import OptionError
 from .masks import ENCODER_MASKS, INPUT_MASKS, check_design
 
@@ -88,6 +89,8 @@ class SaliencyOptions:
     seed: int = 0
     target_reliability: float | None = None  # stop early once split-half reliability reaches it
     check_every: int = 64  # masks between reliability checks (fixed, so stopping ignores batch size)
+    precision: str = "float32"  # (ours) perturbation passes under autocast to this dtype ("bfloat16", "float16");
+    #                             the clean pass and cross-attention capture keep the model's own dtype
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
@@ -96,6 +99,8 @@ class SaliencyOptions:
             raise OptionError(f"target reliability must be in (0, 1), got {self.target_reliability}")
         if self.seed < 0:
             raise OptionError(f"seed must be >= 0, got {self.seed}")
+        if self.precision not in DTYPE_NAMES:
+            raise OptionError(f"unknown precision {self.precision!r}; use one of: {', '.join(DTYPE_NAMES)}")
         if self.check_every < 1:
             raise OptionError(f"check_every must be >= 1 mask, got {self.check_every}")
         _check_names(self)

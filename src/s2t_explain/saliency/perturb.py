@@ -22,6 +22,7 @@ import torch
 
 from ..models.base import SpeechToTextModel
 from ..registry import Registry
+from .masks import MaskFamily
 
 # (features (F, N), n_frames T) -> baseline values broadcastable to (F, T)
 InputBaseline = Callable[[torch.Tensor, int], torch.Tensor]
@@ -44,6 +45,26 @@ def _mean(features: torch.Tensor, n_frames: int) -> torch.Tensor:
     return features[:, :n_frames].mean(dim=1, keepdim=True)
 
 
+class DeviceMasks:
+    """Element masks of a family built on the model's device: the unit masks (drawn on the host from
+    the seeded stream, so every device gets the same masks) go over once per group and batch, and
+    a gather by the group's unit labels (kept on the device) expands them to (B, *element_shape)."""
+
+    def __init__(self, family: MaskFamily, device: torch.device) -> None:
+        self.family, self.device = family, device
+        self.labels = [torch.from_numpy(g.labels.astype(np.int64)).to(device) for g in family.groups]
+
+    def __call__(self, ks: list[int]) -> torch.Tensor:
+        """(B, *element_shape) bool on the device for masks ``ks``."""
+        out = torch.empty((len(ks), *self.family.element_shape), dtype=torch.bool, device=self.device)
+        groups = np.array([self.family.group_of(k) for k in ks])
+        for g in np.unique(groups):
+            at = np.flatnonzero(groups == g)
+            units = torch.from_numpy(np.stack([self.family.unit_mask(ks[i]) for i in at])).to(self.device)  # (n, U)
+            out[torch.from_numpy(at).to(self.device)] = units[:, self.labels[g]]  # gather: (n, *element_shape)
+        return out
+
+
 class InputPerturber:
     """Occludes (T, F) spectrogram entries; one encoder + decoder pass per mask."""
 
@@ -55,15 +76,16 @@ class InputPerturber:
         self.tokens = torch.tensor([ids[:-1]], device=model.device)  # (1, I)
 
     @torch.no_grad()
-    def states(self, masks: np.ndarray) -> torch.Tensor:
-        """masks (B, T, F) bool, True = occluded -> encoder states (B, S, D) of the perturbed inputs."""
-        occluded = torch.from_numpy(masks).to(self.model.device).transpose(1, 2)  # (B, F, T)
+    def states(self, masks: np.ndarray | torch.Tensor) -> torch.Tensor:
+        """masks (B, T, F) bool (NumPy, or a tensor already on the device), True = occluded -> encoder
+        states (B, S, D) of the perturbed inputs."""
+        occluded = torch.as_tensor(masks).to(self.model.device).transpose(1, 2)  # (B, F, T)
         x = self.features.expand(masks.shape[0], -1, -1).clone()  # (B, F, N)
         x[:, :, : self.n_frames] = torch.where(occluded, self.baseline, x[:, :, : self.n_frames])
         return self.model.encode(x)
 
     @torch.no_grad()
-    def logits(self, masks: np.ndarray, token_masks: np.ndarray | None = None) -> torch.Tensor:
+    def logits(self, masks: np.ndarray | torch.Tensor, token_masks: np.ndarray | None = None) -> torch.Tensor:
         """masks (B, T, F) bool -> logits (B, I, V); token_masks (B, I) zero token embeddings."""
         states = self.states(masks)
         tokens = self.tokens.expand(masks.shape[0], -1)
