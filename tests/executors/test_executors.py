@@ -77,3 +77,32 @@ def test_explain_split_over_two_worker_processes_equals_one(tiny_whisper):
 def test_wrong_executor_type_is_refused(tiny_whisper):
     with pytest.raises(OptionError, match="executor= takes Executor"):
         s2t.explain(tiny_whisper, speechlike(0.5), saliency=_options(), executor="ray")  # type: ignore[arg-type]
+
+
+def test_an_unreachable_ray_cluster_fails_in_seconds_before_any_file(tmp_path, tiny_whisper):
+    pytest.importorskip("ray")
+    from s2t_explain.executors import ExecutorError
+    from s2t_explain.study import run_study
+
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text('{"id": "a", "audio": "a.wav"}\n')
+    with pytest.raises(ExecutorError, match="cannot reach a Ray cluster at 127.0.0.1:1"):
+        run_study(tiny_whisper, manifest, tmp_path / "run", executor=executor_for(ray="127.0.0.1:1"), progress=False)
+    assert not (tmp_path / "run").exists()
+
+
+def test_explain_split_over_ray_equals_one(tiny_whisper):
+    ray = pytest.importorskip("ray")
+    from s2t_explain.executors import RayExecutor
+
+    audio = speechlike(0.9)
+    opts = _options(input=None)
+    one = s2t.explain(tiny_whisper, audio, saliency=opts, text="hello there", progress=False)
+    try:
+        split = s2t.explain(tiny_whisper, audio, saliency=opts, text="hello there", progress=False,
+                            executor=RayExecutor(workers=2))
+    finally:
+        if ray.is_initialized():
+            ray.shutdown()
+    assert np.allclose(one.encoder_saliency, split.encoder_saliency, rtol=1e-5, atol=1e-8)
+    assert one.saliency["maps"]["encoder"]["curve"] == split.saliency["maps"]["encoder"]["curve"]

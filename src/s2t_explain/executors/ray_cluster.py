@@ -29,6 +29,20 @@ def _ray() -> Any:
     return ray
 
 
+def _reachable(address: str) -> None:
+    """Fail in seconds, not after Ray's long retries, when a HOST:PORT address does not answer."""
+    import socket
+
+    if address == "auto" or address.startswith("ray://") or ":" not in address:
+        return
+    host, _, port = address.rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except (OSError, ValueError) as e:
+        raise ExecutorError(f"cannot reach a Ray cluster at {address}: {e}; start one with `ray start --head` "
+                            "or check the address") from None
+
+
 class _Actor:
     """Holds one worker's state; Ray wraps it with ``ray.remote``."""
 
@@ -53,6 +67,8 @@ class RayPool(WorkerPool):
                 kwargs["runtime_env"] = {"env_vars": {"PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}}
                 if workers is not None:
                     kwargs["num_cpus"] = workers
+            if address is not None:
+                _reachable(address)
             try:
                 ray.init(address=address, **kwargs)
             except (ConnectionError, RuntimeError, ValueError) as e:

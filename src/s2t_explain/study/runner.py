@@ -18,7 +18,7 @@ import json
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -157,8 +157,12 @@ def run_study(model: SpeechToTextModel, manifest: str | Path, out: str | Path, o
     if shard is not None:
         k, n = shard
         items = items[k - 1 :: n]
-    out.mkdir(parents=True, exist_ok=True)
-    with run_lock(out, shard):
+    with ExitStack() as stack:
+        # workers first: an unreachable cluster fails before the run folder is made
+        workers = None if executor is None else stack.enter_context(
+            executor.open(_worker_state, {"model": model, "analyze": analyze_fn}))
+        out.mkdir(parents=True, exist_ok=True)
+        stack.enter_context(run_lock(out, shard))
         check_config(out, run_config(model, manifest.resolve(), options, task, language))
         results, failures = out / "results", out / "failures"
         results.mkdir(exist_ok=True)
@@ -189,7 +193,7 @@ def run_study(model: SpeechToTextModel, manifest: str | Path, out: str | Path, o
             if isinstance(item, BadLine):
                 finish(item, ValueError(item.reason))
         try:
-            if executor is None:
+            if workers is None:
                 for item in utterances:
                     def stage(what: str, uid: str = item.id) -> None:
                         bar.set_postfix_str(f"{uid}: {what}")
@@ -202,10 +206,9 @@ def run_study(model: SpeechToTextModel, manifest: str | Path, out: str | Path, o
                         outcome = e
                     finish(item, outcome)
             else:
-                with executor.open(_worker_state, {"model": model, "analyze": analyze_fn}) as workers:
-                    work = [(item, options, task, language) for item in utterances]
-                    for index, outcome in workers.imap_unordered(_analyze_in_worker, work):
-                        finish(utterances[index], outcome)
+                work = [(item, options, task, language) for item in utterances]
+                for index, outcome in workers.imap_unordered(_analyze_in_worker, work):
+                    finish(utterances[index], outcome)
         finally:
             bar.close()
     done = len(items) - len(todo)
