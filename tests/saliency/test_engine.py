@@ -138,3 +138,33 @@ def test_reduced_precision_perturbation_passes(setup):
         assert np.corrcoef(a, b)[0, 1] > 0.8, name  # a random model's scores are tiny: bfloat16 noise shows
     with pytest.raises(OptionError, match="unknown precision 'int8'"):
         replace(opts, precision="int8")
+
+
+def test_choose_batch_doubles_while_it_pays_and_fits():
+    from s2t_explain.saliency.engine import choose_batch
+
+    def probe(fits_up_to, rate):
+        return lambda b: rate(b) if b <= fits_up_to else None
+
+    assert choose_batch(probe(10_000, lambda b: float(b)), 8) == 512  # linear gains: up to the limit
+    assert choose_batch(probe(48, lambda b: float(b)), 8) == 32  # 64 runs out of memory
+    assert choose_batch(probe(10_000, lambda b: min(b, 34.0)), 8) == 32  # 64 is not 10% faster than 32
+    assert choose_batch(probe(10_000, lambda b: float(b)), 8, limit=100) == 64
+    assert choose_batch(probe(3, lambda b: float(b)), 8) == 2  # even 8 does not fit: halve first
+    with pytest.raises(MemoryError):
+        choose_batch(probe(0, lambda b: 1.0), 8)
+
+
+def test_auto_batch_is_recorded_and_gives_the_fixed_batch_maps(setup):
+    import s2t_explain as s2t
+
+    model, prepared, _ = setup
+    opts = s2t.SaliencyOptions(input=None, encoder=s2t.EncoderSaliencyOptions(n_masks=64), batch_size=4,
+                               check_every=16, auto_batch=True)
+    auto = s2t.explain(model, prepared, saliency=opts, text="hello there", progress=False)
+    chosen = auto.saliency["maps"]["encoder"]["batch_size"]
+    assert chosen in (4, 8, 16, 32, 64)
+    fixed = s2t.explain(model, prepared, saliency=replace(opts, auto_batch=False, batch_size=chosen),
+                        text="hello there", progress=False)
+    assert np.allclose(auto.encoder_saliency, fixed.encoder_saliency, rtol=1e-6, atol=1e-9)
+    assert fixed.saliency["maps"]["encoder"]["batch_size"] == chosen

@@ -66,7 +66,8 @@ def add_saliency_args(p: argparse.ArgumentParser, tuning: bool = True) -> None:
                    help="stop each map once its split-half reliability reaches R (within the budget)")
     p.add_argument("--scorer", default=None, choices=SCORERS.names(), help="(default: the preset's, kl)")
     p.add_argument("--estimator", default=None, choices=ESTIMATORS.names(), help="(default: the preset's)")
-    p.add_argument("--batch-size", type=int, default=None, help="perturbations per forward pass")
+    p.add_argument("--batch-size", type=_batch_size, default=None, metavar="B|auto",
+                   help="perturbations per forward pass; auto: double from 8 while masks/s rises and it fits")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--perturb-dtype", dest="precision", default=None, choices=list(DTYPE_NAMES),
                    help="run the perturbation passes in this precision (autocast); the clean pass and the "
@@ -86,11 +87,23 @@ def executor(args: argparse.Namespace) -> Executor | None:
     return executor_for(args.workers, args.ray)
 
 
+def _batch_size(text: str) -> int | str:
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or auto, got {text!r}") from None
+
+
 def saliency_options(args: argparse.Namespace, only: str | None = None) -> SaliencyOptions:
     """The preset with the arguments' changes; ``only`` (``input`` / ``encoder``) drops the other map."""
     opts = with_masks(preset(args.preset), args.masks, args.encoder_masks)
     fields = ("target_reliability", "scorer", "estimator", "batch_size", "seed", "precision")
     changes: dict[str, Any] = {k: getattr(args, k, None) for k in fields if getattr(args, k, None) is not None}
+    if changes.get("batch_size") == "auto":
+        changes["auto_batch"] = True
+        del changes["batch_size"]
     if only == "input":
         changes["encoder"] = None
     elif only == "encoder":

@@ -37,6 +37,7 @@ class MapRun:
     seconds: float = 0.0
     groups: dict[str, int] = field(default_factory=dict)  # group name -> units
     stopped_early: bool = False
+    batch_size: int = 0  # perturbations per forward pass used
 
     def summary(self) -> dict:
         out = {
@@ -47,6 +48,7 @@ class MapRun:
             "masks_per_second": round(self.n_masks / self.seconds, 2) if self.seconds else None,
             "groups": self.groups,
             "stopped_early": self.stopped_early,
+            "batch_size": self.batch_size,
             "curve": [[n, round(r, 4)] for n, r in self.curve],
         }
         return out
@@ -178,8 +180,32 @@ def run(
         seconds=seconds,
         groups={g.name: g.n_units for g in family.groups},
         stopped_early=stopped,
+        batch_size=settings.batch_size,
     )
     return result, acc
+
+
+AUTO_BATCH_LIMIT = 512  # (ours) the largest batch the search tries
+AUTO_BATCH_GAIN = 1.1  # (ours) a doubled batch is kept only if masks/s rises by at least 10%
+
+
+def choose_batch(probe: Callable[[int], float | None], start: int = 8, limit: int = AUTO_BATCH_LIMIT,
+                 gain: float = AUTO_BATCH_GAIN) -> int:
+    """The batch size for ``--batch-size auto``: from ``start``, double while the doubled batch fits
+    and its throughput ``probe(b)`` (masks/s, None when it does not fit in memory) beats the current
+    one by ``gain``. Results do not depend on the batch size, only the speed does."""
+    batch, rate = start, probe(start)
+    while rate is None and batch > 1:  # even the start does not fit: halve
+        batch //= 2
+        rate = probe(batch)
+    if rate is None:
+        raise MemoryError("not even one perturbation fits in memory; use a smaller model or another device")
+    while batch * 2 <= limit:
+        doubled = probe(batch * 2)
+        if doubled is None or doubled < rate * gain:
+            break
+        batch, rate = batch * 2, doubled
+    return batch
 
 
 def _bar(settings: EngineSettings):  # type: ignore[no-untyped-def]

@@ -6,6 +6,7 @@ P_i for every predicted token; every perturbed pass gives P~_i; the scorer compa
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass
@@ -20,7 +21,7 @@ from ..executors.base import Executor
 from ..models.base import SpeechToTextModel
 from ..pooling import pool
 from .accumulate import Accumulator
-from .engine import EngineSettings, Evaluate, MapRun, batches, new_accumulator, run
+from .engine import AUTO_BATCH_LIMIT, EngineSettings, Evaluate, MapRun, batches, choose_batch, new_accumulator, run
 from .estimators import ESTIMATORS
 from .masks import ENCODER_MASKS, INPUT_MASKS, ElementMasks, MaskFamily
 from .options import SaliencyOptions
@@ -48,7 +49,7 @@ class SaliencyJob:
 
     def __init__(self, model: SpeechToTextModel, features: torch.Tensor, n_frames: int, states: torch.Tensor,
                  transcript: Transcript, options: SaliencyOptions, progress: bool = True,
-                 executor: Executor | None = None) -> None:
+                 executor: Executor | None = None, batch_sizes: dict[str, int] | None = None) -> None:
         self.model, self.features, self.n_frames, self.states = model, features, n_frames, states
         self.transcript, self.options, self.progress, self.executor = transcript, options, progress, executor
         self.scorer = SCORERS.get(options.scorer)
@@ -63,6 +64,7 @@ class SaliencyJob:
         self.rows = transcript.text_rows()  # text tokens count for reliability (EOT and prompt do not)
         self.n_rows = len(ids) - 1
         self._plans: dict[str, MapPlan] = {}
+        self.batch_sizes: dict[str, int] = dict(batch_sizes or {})  # per map, once chosen
 
     def settings(self, n_masks: int, label: str) -> EngineSettings:
         o = self.options
@@ -79,10 +81,33 @@ class SaliencyJob:
         return self.scorer(self.clean_logp, logits, self.targets).double().cpu().numpy()  # (B, I)
 
     def plan(self, which: str) -> MapPlan:
-        """The masks and scoring of map ``which`` (``input`` or ``encoder``), built once."""
+        """The masks and scoring of map ``which`` (``input`` or ``encoder``), built once; with
+        ``auto_batch`` its batch size is searched here (or taken from ``batch_sizes``, in workers)."""
         if which not in self._plans:
-            self._plans[which] = self._input_plan() if which == "input" else self._encoder_plan()
+            plan = self._input_plan() if which == "input" else self._encoder_plan()
+            if which in self.batch_sizes:
+                plan.settings.batch_size = self.batch_sizes[which]
+            elif self.options.auto_batch:
+                plan.settings.batch_size = choose_batch(lambda b: self._throughput(plan, b), self.options.batch_size,
+                                                        limit=min(AUTO_BATCH_LIMIT, plan.settings.n_masks))
+                if plan.settings.progress is not None:  # say what was chosen
+                    plan.settings.progress += f" (batch {plan.settings.batch_size}, auto)"
+            self.batch_sizes[which] = plan.settings.batch_size
+            self._plans[which] = plan
         return self._plans[which]
+
+    def _throughput(self, plan: MapPlan, batch: int) -> float | None:
+        """Masks/s of one batch of ``batch`` masks (after a warm-up pass), or None when it runs out of memory."""
+        try:
+            plan.evaluate(list(range(batch)))  # warm-up (allocations, kernels)
+            start = time.perf_counter()
+            plan.evaluate(list(range(batch)))
+            if self.model.device.type == "cuda":
+                torch.cuda.synchronize()
+            return batch / (time.perf_counter() - start)
+        except torch.cuda.OutOfMemoryError:
+            torch.cuda.empty_cache()
+            return None
 
     def _input_plan(self) -> MapPlan:
         o = self.options.input
@@ -137,7 +162,7 @@ class SaliencyJob:
             result, _ = run(plan.family, plan.evaluate, self.n_rows, plan.settings, self.rows, pool=plan.pool,
                             extra=extra)
             return result, extra
-        with self.executor.open(_replica, self._payload()) as workers:
+        with self.executor.open(_replica, self._payload(which)) as workers:
             def compute(ranges: list[tuple[int, int]]) -> list[list[dict]]:
                 return workers.map(_segment, [(which, a, b) for a, b in ranges])
 
@@ -145,9 +170,10 @@ class SaliencyJob:
                             extra=extra, segments=compute, width=workers.width)
         return result, extra
 
-    def _payload(self) -> dict[str, Any]:
+    def _payload(self, which: str) -> dict[str, Any]:
         return {"model": self.model, "features": self.features, "n_frames": self.n_frames, "states": self.states,
-                "transcript": self.transcript, "options": self.options}
+                "transcript": self.transcript, "options": self.options,
+                "batch_sizes": {which: self.plan(which).settings.batch_size}}  # workers batch as chosen here
 
     def input_saliency(self) -> tuple[MapRun, MapRun | None]:
         """SM_X (I, T, F) and, if p_dec > 0, token saliency (I, I)."""

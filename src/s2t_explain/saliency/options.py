@@ -85,7 +85,8 @@ class SaliencyOptions:
     encoder: EncoderSaliencyOptions | None = field(default_factory=EncoderSaliencyOptions)
     scorer: str = "kl"  # paper: KL(P_clean || P_perturbed) over the vocabulary; "prob_drop" option
     estimator: str = "mean"  # paper: mean score over the masks that occluded an element
-    batch_size: int = 8  # perturbations per forward pass
+    batch_size: int = 8  # perturbations per forward pass (the start of the search with auto_batch)
+    auto_batch: bool = False  # (ours) per map, double the batch while masks/s rises and it fits (engine.choose_batch)
     seed: int = 0
     target_reliability: float | None = None  # stop early once split-half reliability reaches it
     check_every: int = 64  # masks between reliability checks (fixed, so stopping ignores batch size)
