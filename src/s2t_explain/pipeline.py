@@ -53,6 +53,10 @@ class Prepared:
 Audio = str | Path | np.ndarray  # a file path, or samples at ``sample_rate`` (default: the model's)
 
 
+def _check_model(model: object) -> None:
+    check_type(model, SpeechToTextModel, "model", "load it with s2t_explain.load_model(...)")
+
+
 def prepare(
     model: SpeechToTextModel,
     audio: Audio,
@@ -64,7 +68,7 @@ def prepare(
 
     ``name`` labels array input in results (default: the path, or "array").
     """
-    check_type(model, SpeechToTextModel, "model", "load it with s2t_explain.load_model(...)")
+    _check_model(model)
     check_type(audio, (str, Path, np.ndarray), "audio", "give a file path or an array of samples")
     samples = load_audio(audio, model.sample_rate, source_rate=sample_rate)
     seconds = samples.shape[0] / model.sample_rate
@@ -83,8 +87,9 @@ def prepare(
 
 
 def _prepared(model: SpeechToTextModel, audio: Audio | Prepared, sample_rate: int | None) -> Prepared:
+    """``audio`` made ready (already-prepared audio is taken as it is)."""
     if isinstance(audio, Prepared):
-        check_type(model, SpeechToTextModel, "model", "load it with s2t_explain.load_model(...)")
+        _check_model(model)
         return audio
     return prepare(model, audio, sample_rate=sample_rate)
 
@@ -164,19 +169,19 @@ def explain(
     opts = preset(saliency) if isinstance(saliency, str) else saliency
     prepared = _prepared(model, audio, sample_rate)
     result = explain_attention(model, prepared, decoding=decoding, text=text, distributions=True)
-    job = SaliencyJob(model, prepared.features.values, prepared.features.n_frames, prepared.states,
-                      result.transcript, opts, progress=progress, executor=executor)
     runs: dict[str, MapRun | None] = {}
-    if opts.input is not None:
-        input_run, token_run = job.input_saliency()
-        runs["input"], runs["tokens"] = input_run, token_run
-        result.input_saliency = input_run.values.astype(np.float32)
-        if token_run is not None:
-            result.token_saliency = token_run.values.astype(np.float32)
-    if opts.encoder is not None:
-        encoder_run = job.encoder_saliency()
-        runs["encoder"] = encoder_run
-        result.encoder_saliency = encoder_run.values.astype(np.float32)
+    with SaliencyJob(model, prepared.features.values, prepared.features.n_frames, prepared.states,
+                     result.transcript, opts, progress=progress, executor=executor) as job:
+        if opts.input is not None:
+            input_run, token_run = job.input_saliency()
+            runs["input"], runs["tokens"] = input_run, token_run
+            result.input_saliency = input_run.values.astype(np.float32)
+            if token_run is not None:
+                result.token_saliency = token_run.values.astype(np.float32)
+        if opts.encoder is not None:
+            encoder_run = job.encoder_saliency()
+            runs["encoder"] = encoder_run
+            result.encoder_saliency = encoder_run.values.astype(np.float32)
     result.features = prepared.features.values[:, : prepared.features.n_frames].float().cpu().numpy()
     result.saliency = saliency_meta(opts, runs, model)
     for name, run in runs.items():

@@ -106,3 +106,17 @@ def test_explain_split_over_ray_equals_one(tiny_whisper):
             ray.shutdown()
     assert np.allclose(one.encoder_saliency, split.encoder_saliency, rtol=1e-5, atol=1e-8)
     assert one.saliency["maps"]["encoder"]["curve"] == split.saliency["maps"]["encoder"]["curve"]
+
+
+def test_one_explanation_starts_its_workers_once(tiny_whisper):
+    """Both maps (and their auto batch sizes) are served by one set of workers, started once."""
+    opened = []
+
+    class Counting(LocalExecutor):
+        def open(self, setup, payload):
+            opened.append(sorted(payload["batch_sizes"].items()))
+            return super().open(setup, payload)
+
+    opts = _options(input=s2t.InputSaliencyOptions(n_masks=32, granularities=(40,)), target_reliability=None)
+    s2t.explain(tiny_whisper, speechlike(0.6), saliency=opts, text="hello there", progress=False, executor=Counting())
+    assert opened == [[("encoder", 8), ("input", 8)]]

@@ -121,11 +121,10 @@ def positive(value: int | None, flag: str) -> None:
         raise OptionError(f"{flag} must be >= 1")
 
 
-def load(args: argparse.Namespace, status: Status, default: str = DEFAULT_MODEL) -> SpeechToTextModel:
+def load(args: argparse.Namespace, status: Status) -> SpeechToTextModel:
     """The model named by ``--model`` on ``--device`` in ``--dtype``."""
-    name = args.model or default
-    with status.step(f"loading {name}"):
-        return load_model(name, device=args.device, dtype=args.dtype)
+    with status.step(f"loading {args.model}"):
+        return load_model(args.model, device=args.device, dtype=args.dtype)
 
 
 def load_inputs(args: argparse.Namespace, status: Status) -> tuple[SpeechToTextModel, DecodingOptions, Prepared]:

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from ..errors import OptionError, S2TError
 from ..registry import Registry
-
-T = TypeVar("T")
-R = TypeVar("R")
 
 # setup(payload) -> the worker's state; task(state, item) -> result. Both must be picklable
 # (module-level functions) for the process and Ray executors.

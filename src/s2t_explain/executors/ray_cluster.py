@@ -67,7 +67,7 @@ class RayPool(WorkerPool):
                 kwargs["runtime_env"] = {"env_vars": {"PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}}
                 if workers is not None:
                     kwargs["num_cpus"] = workers
-            if address is not None:
+            else:
                 _reachable(address)
             try:
                 ray.init(address=address, **kwargs)

@@ -19,6 +19,8 @@ antithetic pairs (k, k - G) stay in the same half.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from ..errors import OptionError
@@ -68,24 +70,29 @@ class Accumulator:
         self.n_rows = n_rows
         self.second_order = second_order
         self.keep_scores = keep_scores
-        self.kept: list[list[tuple[int, np.ndarray]]] = [[], []]  # per half: (mask index, scores (I,))
         g = family.groups
+        self.n_joint = sum(x.n_units for x in g)  # P: units of all groups
         if second_order or keep_scores:  # both describe masks in all groups' units
-            p = sum(x.n_units for x in g)
-            if p > MAX_JOINT_UNITS:  # checked before allocating anything of size P^2
+            if self.n_joint > MAX_JOINT_UNITS:  # checked before allocating anything of size P^2
                 raise OptionError(
-                    f"the regression estimators support at most {MAX_JOINT_UNITS} units over all groups, got {p}; "
-                    "use coarser granularities or the mean estimator"
+                    f"the regression estimators support at most {MAX_JOINT_UNITS} units over all groups, "
+                    f"got {self.n_joint}; use coarser granularities or the mean estimator"
                 )
             self.overlap = [_overlaps(family, a) for a in range(len(g))]  # group -> (U_a, P)
             self._laplacian: np.ndarray | None = None
-        if second_order:
+        self._zero()
+
+    def _zero(self) -> None:
+        """Set every accumulated statistic to its empty value."""
+        g, p, rows = self.family.groups, self.n_joint, self.n_rows
+        self.kept: list[list[tuple[int, np.ndarray]]] = [[], []]  # per half: (mask index, scores (I,))
+        if self.second_order:
             self.feature_sum = [np.zeros(p) for _ in range(2)]
             self.gram = [np.zeros((p, p)) for _ in range(2)]
-            self.cross = [np.zeros((p, n_rows)) for _ in range(2)]
-        self.sums = [[np.zeros((n_rows, x.n_units)) for x in g] for _ in range(2)]
+            self.cross = [np.zeros((p, rows)) for _ in range(2)]
+        self.sums = [[np.zeros((rows, x.n_units)) for x in g] for _ in range(2)]
         self.counts = [[np.zeros(x.n_units) for x in g] for _ in range(2)]
-        self.totals = [[np.zeros(n_rows) for _ in g] for _ in range(2)]
+        self.totals = [[np.zeros(rows) for _ in g] for _ in range(2)]
         self.n = [[0 for _ in g] for _ in range(2)]
 
     STATISTICS = ("sums", "counts", "totals", "n", "feature_sum", "gram", "cross", "kept")
@@ -110,19 +117,8 @@ class Accumulator:
 
     def empty_like(self) -> Accumulator:
         """A zeroed accumulator of the same family and kind, sharing the (costly) overlap matrices."""
-        other = object.__new__(Accumulator)
-        other.__dict__.update({k: v for k, v in self.__dict__.items() if k not in self.STATISTICS})
-        g, p = self.family.groups, getattr(self, "overlap", None)
-        if self.second_order and p is not None:
-            size = sum(x.n_units for x in g)
-            other.feature_sum = [np.zeros(size) for _ in range(2)]
-            other.gram = [np.zeros((size, size)) for _ in range(2)]
-            other.cross = [np.zeros((size, self.n_rows)) for _ in range(2)]
-        other.kept = [[], []]
-        other.sums = [[np.zeros((self.n_rows, x.n_units)) for x in g] for _ in range(2)]
-        other.counts = [[np.zeros(x.n_units) for x in g] for _ in range(2)]
-        other.totals = [[np.zeros(self.n_rows) for _ in g] for _ in range(2)]
-        other.n = [[0 for _ in g] for _ in range(2)]
+        other = copy.copy(self)  # shallow: the family, overlaps and Laplacian are shared
+        other._zero()
         return other
 
     def half_of(self, k: int) -> int:

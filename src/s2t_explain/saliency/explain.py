@@ -17,7 +17,7 @@ import torch
 
 from ..decoding.scoring import score
 from ..decoding.transcript import Transcript
-from ..executors.base import Executor
+from ..executors.base import Executor, WorkerPool
 from ..models.base import SpeechToTextModel
 from ..pooling import pool
 from .accumulate import Accumulator
@@ -44,7 +44,9 @@ class SaliencyJob:
     """Everything fixed for one utterance: clean distributions, targets, rows that count.
 
     ``executor`` (see ``s2t_explain.executors``) spreads each map's masks over workers that each
-    hold a copy of this job; the maps equal a single-process run with the same seed.
+    hold a copy of this job; the maps equal a single-process run with the same seed. The workers
+    start on the first map and serve every map of the job: use the job as a context manager (or
+    call :meth:`close`) to stop them.
     """
 
     def __init__(self, model: SpeechToTextModel, features: torch.Tensor, n_frames: int, states: torch.Tensor,
@@ -65,6 +67,20 @@ class SaliencyJob:
         self.n_rows = len(ids) - 1
         self._plans: dict[str, MapPlan] = {}
         self.batch_sizes: dict[str, int] = dict(batch_sizes or {})  # per map, once chosen
+        self._empty: dict[str, list[Accumulator]] = {}  # per map: zeroed accumulators to copy (workers)
+        self._workers: WorkerPool | None = None
+
+    def __enter__(self) -> SaliencyJob:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the workers, if any were started."""
+        if self._workers is not None:
+            self._workers.close()
+            self._workers = None
 
     def settings(self, n_masks: int, label: str) -> EngineSettings:
         o = self.options
@@ -148,7 +164,10 @@ class SaliencyJob:
         """Statistics (main accumulator, then extras) of masks [start, stop) of map ``which`` alone,
         batched as a whole run batches them: what one worker computes."""
         plan = self.plan(which)
-        accs = [new_accumulator(f, self.n_rows, self.options.estimator) for f in [plan.family, *plan.extras]]
+        if which not in self._empty:  # built once per map: the joint estimators' overlaps are costly
+            self._empty[which] = [new_accumulator(f, self.n_rows, self.options.estimator)
+                                  for f in [plan.family, *plan.extras]]
+        accs = [acc.empty_like() for acc in self._empty[which]]
         for ks in batches(start, stop, plan.settings):
             scores = plan.evaluate(ks)
             for acc in accs:
@@ -162,18 +181,26 @@ class SaliencyJob:
             result, _ = run(plan.family, plan.evaluate, self.n_rows, plan.settings, self.rows, pool=plan.pool,
                             extra=extra)
             return result, extra
-        with self.executor.open(_replica, self._payload(which)) as workers:
-            def compute(ranges: list[tuple[int, int]]) -> list[list[dict]]:
-                return workers.map(_segment, [(which, a, b) for a, b in ranges])
+        workers = self._start_workers()
 
-            result, _ = run(plan.family, plan.evaluate, self.n_rows, plan.settings, self.rows, pool=plan.pool,
-                            extra=extra, segments=compute, width=workers.width)
+        def compute(ranges: list[tuple[int, int]]) -> list[list[dict]]:
+            return workers.map(_segment, [(which, a, b) for a, b in ranges])
+
+        result, _ = run(plan.family, plan.evaluate, self.n_rows, plan.settings, self.rows, pool=plan.pool,
+                        extra=extra, segments=compute, width=workers.width)
         return result, extra
 
-    def _payload(self, which: str) -> dict[str, Any]:
-        return {"model": self.model, "features": self.features, "n_frames": self.n_frames, "states": self.states,
-                "transcript": self.transcript, "options": self.options,
-                "batch_sizes": {which: self.plan(which).settings.batch_size}}  # workers batch as chosen here
+    def _start_workers(self) -> WorkerPool:
+        """The job's workers, started once for all its maps; each holds a copy of the job and batches
+        every map as chosen here (so ``auto_batch`` is searched once, in this process)."""
+        if self._workers is None:
+            assert self.executor is not None
+            maps = [m for m in ("input", "encoder") if getattr(self.options, m) is not None]
+            payload = {"model": self.model, "features": self.features, "n_frames": self.n_frames,
+                       "states": self.states, "transcript": self.transcript, "options": self.options,
+                       "batch_sizes": {m: self.plan(m).settings.batch_size for m in maps}}
+            self._workers = self.executor.open(_replica, payload)
+        return self._workers
 
     def input_saliency(self) -> tuple[MapRun, MapRun | None]:
         """SM_X (I, T, F) and, if p_dec > 0, token saliency (I, I)."""

@@ -157,59 +157,66 @@ def run_study(model: SpeechToTextModel, manifest: str | Path, out: str | Path, o
     if shard is not None:
         k, n = shard
         items = items[k - 1 :: n]
+    results, failures = out / "results", out / "failures"
+
+    def todo() -> list[Utterance | BadLine]:
+        return [it for it in items if not (isinstance(it, Utterance) and (results / f"{it.id}.json").exists())]
+
     with ExitStack() as stack:
-        # workers first: an unreachable cluster fails before the run folder is made
-        workers = None if executor is None else stack.enter_context(
-            executor.open(_worker_state, {"model": model, "analyze": analyze_fn}))
+        # workers first, and only when there is model work: an unreachable cluster fails before the
+        # run folder is made, and a finished run starts none
+        workers = None
+        if executor is not None and any(isinstance(it, Utterance) for it in todo()):
+            workers = stack.enter_context(executor.open(_worker_state, {"model": model, "analyze": analyze_fn}))
         out.mkdir(parents=True, exist_ok=True)
         stack.enter_context(run_lock(out, shard))
         check_config(out, run_config(model, manifest.resolve(), options, task, language))
-        results, failures = out / "results", out / "failures"
         results.mkdir(exist_ok=True)
         failures.mkdir(exist_ok=True)
-        todo = [it for it in items if not (isinstance(it, Utterance) and (results / f"{it.id}.json").exists())]
+        pending = todo()  # again, under the lock
         counts = {"computed": 0, "failed": 0}
-        bar = tqdm(total=len(todo), desc="utterances", unit="utt", disable=not progress, dynamic_ncols=True)
+        bar = tqdm(total=len(pending), desc="utterances", unit="utt", disable=not progress, dynamic_ncols=True)
 
-        def finish(item: Utterance | BadLine, outcome: tuple[Explanation, UtteranceRecord] | BaseException) -> None:
-            if isinstance(outcome, BaseException):
-                failure: FailureRecord = {"id": item.id, "audio": str(getattr(item, "audio", "")),
-                                          "reason": _reason(outcome)}
-                if isinstance(item, BadLine):
-                    failure = {"id": item.id, "line": item.line, "reason": item.reason}
-                write_json(failures / f"{item.id}.json", failure)
-                counts["failed"] += 1
-            else:
+        def finish(uid: str, outcome: tuple[Explanation, UtteranceRecord] | FailureRecord) -> None:
+            if isinstance(outcome, tuple):
                 explanation, record = outcome
-                explanation.save(results / f"{item.id}.npz")
-                write_json(results / f"{item.id}.json", record)  # last: marks the utterance complete
-                (failures / f"{item.id}.json").unlink(missing_ok=True)
+                explanation.save(results / f"{uid}.npz")
+                write_json(results / f"{uid}.json", record)  # last: marks the utterance complete
+                (failures / f"{uid}.json").unlink(missing_ok=True)
                 counts["computed"] += 1
+            else:
+                write_json(failures / f"{uid}.json", outcome)
+                counts["failed"] += 1
             bar.update(1)
-            bar.set_postfix_str(f"{item.id} done, {counts['failed']} failed")
+            bar.set_postfix_str(f"{uid} done, {counts['failed']} failed")
 
-        utterances = [it for it in todo if isinstance(it, Utterance)]
-        for item in todo:
-            if isinstance(item, BadLine):
-                finish(item, ValueError(item.reason))
+        def failure(item: Utterance, error: BaseException) -> FailureRecord:
+            return {"id": item.id, "audio": str(item.audio), "reason": _reason(error)}
+
+        utterances = [it for it in pending if isinstance(it, Utterance)]
+        for bad in pending:
+            if isinstance(bad, BadLine):
+                finish(bad.id, {"id": bad.id, "line": bad.line, "reason": bad.reason})
         try:
             if workers is None:
                 for item in utterances:
                     def stage(what: str, uid: str = item.id) -> None:
                         bar.set_postfix_str(f"{uid}: {what}")
 
+                    outcome: tuple[Explanation, UtteranceRecord] | FailureRecord
                     try:
-                        outcome: Any = analyze_fn(model, item, options, task, language, stage=stage)
+                        outcome = analyze_fn(model, item, options, task, language, stage=stage)
                     except KeyboardInterrupt:
                         raise
                     except Exception as e:  # recorded, and the run goes on
-                        outcome = e
-                    finish(item, outcome)
+                        outcome = failure(item, e)
+                    finish(item.id, outcome)
             else:
                 work = [(item, options, task, language) for item in utterances]
                 for index, outcome in workers.imap_unordered(_analyze_in_worker, work):
-                    finish(utterances[index], outcome)
+                    item = utterances[index]
+                    finish(item.id, failure(item, outcome) if isinstance(outcome, BaseException) else outcome)
         finally:
             bar.close()
-    done = len(items) - len(todo)
+    done = len(items) - len(pending)
     return RunSummary(done, counts["computed"], counts["failed"], len(items), time.perf_counter() - t0)
