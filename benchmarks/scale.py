@@ -8,10 +8,14 @@
    be equal within float rounding).
 3. ``--sweep`` (for a GPU: ``--device cuda``): masks/s of SM_X and SM_H for each ``--dtypes`` x
    ``--batches``, with each map's Pearson r against the float32 map of the same masks.
+4. ``--passes``: for one clip on ``--device``, masks/s with scores summed on the host vs on the
+   model's device (``accumulate``), and eager vs ``torch.compile``d perturbation passes (``compile``:
+   the first compiled run includes compiling, the second shows the steady state), with the break-even
+   mask count and each map's Pearson r against the eager, host-accumulated map.
 
 Usage: python benchmarks/scale.py [--model whisper-tiny.en] [--utterances 4] [--masks 64]
        [--encoder-masks 128] [--workers 2] [--split-masks 256] [--sweep --device cuda
-       --dtypes float32 bfloat16 float16 --batches 8 32 128]
+       --dtypes float32 bfloat16 float16 --batches 8 32 128] [--passes --device cuda --batches 32]
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -90,6 +95,38 @@ def sweep(args: argparse.Namespace) -> None:
             print("  ".join(line))
 
 
+def passes(args: argparse.Namespace) -> None:
+    model = s2t.load_model(args.model, device=args.device)
+    prepared = s2t.prepare(model, DATA / "audio" / "en_1.wav")
+    base = s2t.SaliencyOptions(
+        input=InputSaliencyOptions(n_masks=args.split_masks, granularities=COARSE_GRANULARITIES),
+        encoder=EncoderSaliencyOptions(n_masks=4 * args.split_masks), batch_size=args.batches[0],
+        estimator="regression", accumulate="host")
+    runs = [("eager, host sums", base), ("eager, device sums", replace(base, accumulate="device")),
+            ("compiled, 1st run", replace(base, compile=True)), ("compiled, 2nd run", replace(base, compile=True))]
+    reference, seconds = None, {}
+    for label, saliency in runs:
+        t0 = time.perf_counter()
+        result = s2t.explain(model, prepared, saliency=saliency, progress=False)
+        seconds[label] = time.perf_counter() - t0
+        reference = reference or result
+        line = [f"{label:>18}: {seconds[label]:6.1f} s"]
+        for which, values in (("input", result.input_saliency), ("encoder", result.encoder_saliency)):
+            rate = result.saliency["maps"][which]["masks_per_second"]
+            r = float(np.corrcoef(getattr(reference, f"{which}_saliency").ravel(), values.ravel())[0, 1])
+            line.append(f"{which} {rate:7.1f} masks/s (r {r:.6f})")
+        print("  ".join(line))
+    eager, device = seconds["eager, host sums"], seconds["eager, device sums"]
+    first, steady = seconds["compiled, 1st run"], seconds["compiled, 2nd run"]
+    print(f"device sums / host sums: {eager / device:.2f}x the speed")
+    print(f"compiled / eager: {eager / steady:.2f}x the speed once compiled; compiling costs {first - steady:.0f} s")
+    if steady < eager:
+        per_mask = (eager - steady) / (5 * args.split_masks)  # SM_X + SM_H masks of one run
+        print(f"compiling pays after about {(first - steady) / per_mask:.0f} masks of this clip")
+    else:
+        print("compiling does not pay here")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="whisper-tiny.en")
@@ -102,9 +139,13 @@ def main() -> None:
     ap.add_argument("--sweep", action="store_true", help="masks/s over dtypes and batch sizes instead")
     ap.add_argument("--dtypes", nargs="+", default=["float32", "bfloat16", "float16"])
     ap.add_argument("--batches", nargs="+", type=int, default=[8, 32, 128])
+    ap.add_argument("--passes", action="store_true", help="host vs device sums, eager vs compiled, instead")
     args = ap.parse_args()
     if args.sweep:
         sweep(args)
+        return
+    if args.passes:
+        passes(args)
         return
     model = s2t.load_model(args.model, device=args.device)
     split_utterance(model, args)

@@ -23,7 +23,7 @@ from ..pipeline import Prepared, prepare
 from ..plots.saliency import save_figure
 from ..results.explanation import Explanation
 from ..saliency.estimators import ESTIMATORS
-from ..saliency.options import PRESETS, SaliencyOptions, preset, with_masks
+from ..saliency.options import ACCUMULATE, PRESETS, SaliencyOptions, preset, with_masks
 from ..saliency.scorers import SCORERS
 from ..tasks import TASKS
 from .progress import Status
@@ -72,6 +72,12 @@ def add_saliency_args(p: argparse.ArgumentParser, tuning: bool = True) -> None:
     p.add_argument("--perturb-dtype", dest="precision", default=None, choices=list(DTYPE_NAMES),
                    help="run the perturbation passes in this precision (autocast); the clean pass and the "
                    "cross-attention capture stay in --dtype (default: float32)")
+    p.add_argument("--accumulate", default=None, choices=list(ACCUMULATE),
+                   help="where perturbation scores are summed: on the model's device (copied back at "
+                   "reliability checks) or the host; auto: the device unless it is the CPU (default: auto)")
+    p.add_argument("--compile", action="store_const", const=True, default=None,
+                   help="torch.compile the perturbation passes (compiling takes about a minute; pays on "
+                   "long runs only, see the README)")
 
 
 def add_scale_args(p: argparse.ArgumentParser, what: str) -> None:
@@ -99,7 +105,8 @@ def _batch_size(text: str) -> int | str:
 def saliency_options(args: argparse.Namespace, only: str | None = None) -> SaliencyOptions:
     """The preset with the arguments' changes; ``only`` (``input`` / ``encoder``) drops the other map."""
     opts = with_masks(preset(args.preset), args.masks, args.encoder_masks)
-    fields = ("target_reliability", "scorer", "estimator", "batch_size", "seed", "precision")
+    fields = ("target_reliability", "scorer", "estimator", "batch_size", "seed", "precision", "accumulate",
+              "compile")
     changes: dict[str, Any] = {k: getattr(args, k, None) for k in fields if getattr(args, k, None) is not None}
     if changes.get("batch_size") == "auto":
         changes["auto_batch"] = True

@@ -89,6 +89,11 @@ class SpeechToTextModel(ABC):
         ``token_mask`` (B, I) bool zeroes those input tokens' embeddings (previous-token saliency).
         """
 
+    def compiled(self) -> SpeechToTextModel:
+        """A twin of this model (same weights) whose passes run through ``torch.compile``; used for
+        perturbation passes only (``SaliencyOptions.compile``). Adapters that support it override this."""
+        raise OptionError(f"{type(self).__name__} cannot compile its passes; run without compile")
+
     def masked_state_decoder(self, states: torch.Tensor, baseline: torch.Tensor) -> MaskedStateDecoder:
         """Decoder passes in which chosen encoder frames of ``states`` are replaced by ``baseline``."""
         return MaskedStateDecoder(self, states, baseline)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -76,6 +77,18 @@ class WhisperAdapter(SpeechToTextModel):
         param = next(self.net.parameters())
         self.device, self.dtype = param.device, param.dtype
         return self
+
+    def compiled(self) -> WhisperAdapter:
+        """A twin sharing this model's weights whose encoder and decoder run through ``torch.compile``
+        (compiled on first use, again for a new batch shape). The original stays eager: the clean
+        pass and the cross-attention capture never run compiled."""
+        net = copy.copy(self.net)
+        net._modules = dict(self.net._modules)  # its own module table: the original keeps its eager modules
+        net.encoder = torch.compile(self.net.encoder)  # type: ignore[assignment]
+        net.decoder = torch.compile(self.net.decoder)  # type: ignore[assignment]  # attributes pass through
+        twin = copy.copy(self)
+        twin.net = net
+        return twin
 
     # --- features and encoder -------------------------------------------------------------
     def features(self, audio: np.ndarray) -> Features:

@@ -20,6 +20,7 @@ antithetic pairs (k, k - G) stay in the same half.
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import numpy as np
 
@@ -78,22 +79,30 @@ class Accumulator:
                     f"the regression estimators support at most {MAX_JOINT_UNITS} units over all groups, "
                     f"got {self.n_joint}; use coarser granularities or the mean estimator"
                 )
-            self.overlap = [_overlaps(family, a) for a in range(len(g))]  # group -> (U_a, P)
+            self.overlap: list[Any] = [_overlaps(family, a) for a in range(len(g))]  # group -> (U_a, P)
             self._laplacian: np.ndarray | None = None
-        self._zero()
+        self.reset()
 
-    def _zero(self) -> None:
+    def reset(self) -> None:
         """Set every accumulated statistic to its empty value."""
-        g, p, rows = self.family.groups, self.n_joint, self.n_rows
-        self.kept: list[list[tuple[int, np.ndarray]]] = [[], []]  # per half: (mask index, scores (I,))
+        g, p, rows, z = self.family.groups, self.n_joint, self.n_rows, self._zeros
+        self.kept: list[list[tuple[int, Any]]] = [[], []]  # per half: (mask index, scores (I,))
         if self.second_order:
-            self.feature_sum = [np.zeros(p) for _ in range(2)]
-            self.gram = [np.zeros((p, p)) for _ in range(2)]
-            self.cross = [np.zeros((p, rows)) for _ in range(2)]
-        self.sums = [[np.zeros((rows, x.n_units)) for x in g] for _ in range(2)]
-        self.counts = [[np.zeros(x.n_units) for x in g] for _ in range(2)]
-        self.totals = [[np.zeros(rows) for _ in g] for _ in range(2)]
+            self.feature_sum = [z(p) for _ in range(2)]
+            self.gram = [z(p, p) for _ in range(2)]
+            self.cross = [z(p, rows) for _ in range(2)]
+        self.sums = [[z(rows, x.n_units) for x in g] for _ in range(2)]
+        self.counts = [[z(x.n_units) for x in g] for _ in range(2)]
+        self.totals = [[z(rows) for _ in g] for _ in range(2)]
         self.n = [[0 for _ in g] for _ in range(2)]
+
+    # Storage hooks: NumPy float64 here; DeviceAccumulator keeps the same statistics as tensors.
+    def _zeros(self, *shape: int) -> Any:
+        return np.zeros(shape)
+
+    def _as(self, values: Any) -> Any:
+        """``values`` as a float64 array of this accumulator's storage."""
+        return np.asarray(values, dtype=np.float64)
 
     STATISTICS = ("sums", "counts", "totals", "n", "feature_sum", "gram", "cross", "kept")
 
@@ -118,31 +127,35 @@ class Accumulator:
     def empty_like(self) -> Accumulator:
         """A zeroed accumulator of the same family and kind, sharing the (costly) overlap matrices."""
         other = copy.copy(self)  # shallow: the family, overlaps and Laplacian are shared
-        other._zero()
+        other.reset()
         return other
 
     def half_of(self, k: int) -> int:
         return (k // (2 * len(self.family.groups))) % 2
 
-    def add(self, ks: list[int], scores: np.ndarray) -> None:
-        """Add masks ``ks`` with their scores (B, I): one row per mask, one column per explained token."""
-        if np.shape(scores) != (len(ks), self.n_rows):
+    def add(self, ks: list[int], scores: Any) -> None:
+        """Add masks ``ks`` with their scores (B, I): one row per mask, one column per explained token.
+        Masks of one (half, group) go in together: sums += scores^T @ occluded, (I, B) @ (B, U)."""
+        if tuple(scores.shape) != (len(ks), self.n_rows):
             raise ValueError(f"scores for {len(ks)} masks must have shape (B, I) = {(len(ks), self.n_rows)}, "
-                             f"got {np.shape(scores)}")
-        for k, s in zip(ks, scores):
-            h, g = self.half_of(k), self.family.group_of(k)
-            occluded = self.family.unit_mask(k)
-            self.sums[h][g] += s[:, None] * occluded[None, :]
-            self.counts[h][g] += occluded
-            self.totals[h][g] += s
-            self.n[h][g] += 1
+                             f"got {tuple(scores.shape)}")
+        scores = self._as(scores)
+        keys = [(self.half_of(k), self.family.group_of(k)) for k in ks]
+        for h, g in sorted(set(keys)):
+            at = [i for i, key in enumerate(keys) if key == (h, g)]
+            s = scores[at]  # (n, I)
+            occluded = self._as(np.stack([self.family.unit_mask(ks[i]) for i in at]))  # (n, U) 0/1
+            self.sums[h][g] += s.T @ occluded
+            self.counts[h][g] += occluded.sum(0)
+            self.totals[h][g] += s.sum(0)
+            self.n[h][g] += len(at)
             if self.keep_scores:
-                self.kept[h].append((k, np.asarray(s, dtype=np.float64)))
+                self.kept[h].extend((ks[i], row) for i, row in zip(at, s))
             if self.second_order:
-                x = occluded.astype(np.float64) @ self.overlap[g]  # (P,) occluded fractions
-                self.feature_sum[h] += x
-                self.gram[h] += np.outer(x, x)
-                self.cross[h] += np.outer(x, s)
+                x = occluded @ self.overlap[g]  # (n, P) occluded fractions of every group's units
+                self.feature_sum[h] += x.sum(0)
+                self.gram[h] += x.T @ x
+                self.cross[h] += x.T @ s
 
     def features(self, ks: list[int]) -> np.ndarray:
         """(len(ks), P): every group's occluded unit fractions for masks ``ks`` (regenerated from the seed)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -21,8 +22,10 @@ from .estimators import ESTIMATORS, NEEDS_SCORES, NEEDS_SECOND_ORDER
 from .masks import MaskFamily
 from .reliability import split_half
 
-# mask indices -> scores (B, I)
-Evaluate = Callable[[list[int]], np.ndarray]
+# mask indices -> scores (B, I): a NumPy array, or a tensor on the model's device when staged there
+Evaluate = Callable[[list[int]], Any]
+# host accumulator -> an empty twin elsewhere (the model's device) whose statistics() are host arrays
+Staging = Callable[[Accumulator], Accumulator]
 
 
 @dataclass
@@ -99,6 +102,7 @@ def run(
     on_batch: Callable[[list[int], np.ndarray], None] | None = None,
     segments: Segments | None = None,
     width: int = 1,
+    staging: Staging | None = None,
 ) -> tuple[MapRun, Accumulator]:
     """Draw ``settings.n_masks`` masks of ``family``, score them, and estimate one saliency map.
 
@@ -112,6 +116,9 @@ def run(
     With ``segments``, the masks are computed elsewhere instead: ``width`` check intervals at a time
     (one per worker), merged in order, with the same checks after each interval, so the map, the
     reliability curve and the stopping point equal a single-process run (within float rounding).
+
+    With ``staging`` (see ``device_accumulate``), scores are added to accumulators on the model's
+    device and merged into the host ones only at each reliability check and at the end.
 
     Returns the :class:`MapRun` (values (I, *element_shape) from all masks, masks used, reliability,
     its curve, seconds) and the accumulator (for replays and further estimators).
@@ -128,14 +135,22 @@ def run(
         a, b = estimator(acc, (0,))[keep], estimator(acc, (1,))[keep]
         return split_half(a, b), (split_half(pool(a), pool(b)) if pool is not None else None)
 
+    hosts = [acc, *(extra or [])]
+    staged = None if staging is None else [staging(a) for a in hosts]
+
+    def flush() -> None:  # staged statistics -> host: one copy per statistic, at checks only
+        for host, stage in zip(hosts, staged or []):
+            if stage.n_masks:
+                host.merge(stage.statistics())
+                stage.reset()
+
     def in_process() -> Iterator[int]:
         for ks in batches(0, settings.n_masks, settings):
             scores = evaluate(ks)
-            acc.add(ks, scores)
-            for other in extra or []:
-                other.add(ks, scores)
+            for target in staged or hosts:
+                target.add(ks, scores)
             if on_batch is not None:
-                on_batch(ks, scores)
+                on_batch(ks, scores.cpu().numpy() if hasattr(scores, "cpu") else scores)
             yield len(ks)
 
     def elsewhere(compute: Segments) -> Iterator[int]:
@@ -157,6 +172,7 @@ def run(
             if bar is not None:
                 bar.update(added)
             if done % settings.check_every == 0 and done < settings.n_masks:
+                flush()
                 r, _ = reliability()
                 curve.append((done, r))
                 if bar is not None:
@@ -167,6 +183,7 @@ def run(
     finally:
         if bar is not None:
             bar.close()
+    flush()
     seconds = time.perf_counter() - start
     r, r_pooled = reliability()
     if not curve or curve[-1][0] != done:

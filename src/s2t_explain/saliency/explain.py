@@ -21,6 +21,7 @@ from ..executors.base import Executor, WorkerPool
 from ..models.base import SpeechToTextModel
 from ..pooling import pool
 from .accumulate import Accumulator
+from .device_accumulate import staging_on
 from .engine import AUTO_BATCH_LIMIT, EngineSettings, Evaluate, MapRun, batches, choose_batch, new_accumulator, run
 from .estimators import ESTIMATORS
 from .masks import ENCODER_MASKS, INPUT_MASKS, ElementMasks, MaskFamily
@@ -69,6 +70,9 @@ class SaliencyJob:
         self.batch_sizes: dict[str, int] = dict(batch_sizes or {})  # per map, once chosen
         self._empty: dict[str, list[Accumulator]] = {}  # per map: zeroed accumulators to copy (workers)
         self._workers: WorkerPool | None = None
+        on_device = options.accumulate == "device" or (options.accumulate == "auto" and model.device.type != "cpu")
+        self.staging = staging_on(model.device) if on_device else None  # scores summed on the model's device
+        self.perturbed = model.compiled() if options.compile else model  # the model of the perturbation passes
 
     def __enter__(self) -> SaliencyJob:
         return self
@@ -93,8 +97,10 @@ class SaliencyJob:
             return nullcontext()
         return torch.autocast(self.model.device.type, dtype=getattr(torch, self.options.precision))
 
-    def _scores(self, logits: torch.Tensor) -> np.ndarray:
-        return self.scorer(self.clean_logp, logits, self.targets).double().cpu().numpy()  # (B, I)
+    def _scores(self, logits: torch.Tensor) -> np.ndarray | torch.Tensor:
+        """(B, I) float64: a tensor left on the device when accumulated there, else a NumPy array."""
+        scores = self.scorer(self.clean_logp, logits, self.targets).double()
+        return scores if self.staging is not None else scores.cpu().numpy()
 
     def plan(self, which: str) -> MapPlan:
         """The masks and scoring of map ``which`` (``input`` or ``encoder``), built once; with
@@ -130,12 +136,12 @@ class SaliencyJob:
         assert o is not None
         spectrogram = self.features[:, : self.n_frames].T.float().cpu().numpy()  # (T, F)
         family: MaskFamily = INPUT_MASKS.get(o.masks).from_options(spectrogram, o, self.options.seed)
-        perturber = InputPerturber(self.model, self.features, self.n_frames, self.transcript.ids, o.baseline)
+        perturber = InputPerturber(self.perturbed, self.features, self.n_frames, self.transcript.ids, o.baseline)
         tokens = ElementMasks((1, self.n_rows), o.p_dec, "iid", self.options.seed) if o.p_dec > 0 else None
 
         masks = DeviceMasks(family, self.model.device)
 
-        def evaluate(ks: list[int]) -> np.ndarray:
+        def evaluate(ks: list[int]) -> np.ndarray | torch.Tensor:
             token_masks = None if tokens is None else np.stack([tokens.element_mask(k)[0] for k in ks])  # (B, I)
             with self._precision():
                 return self._scores(perturber.logits(masks(ks), token_masks))  # masks (B, T, F) on the device
@@ -148,12 +154,12 @@ class SaliencyJob:
         o = self.options.encoder
         assert o is not None
         n_enc = self.model.n_encoder_frames(self.n_frames)
-        perturber = StatePerturber(self.model, self.features, self.states, self.n_frames, self.transcript.ids,
+        perturber = StatePerturber(self.perturbed, self.features, self.states, self.n_frames, self.transcript.ids,
                                    o.baseline)
         shape = (n_enc, int(self.states.shape[-1]))  # (T', D)
         family: MaskFamily = ENCODER_MASKS.get(o.mode).from_options(shape, o, self.options.seed)
 
-        def evaluate(ks: list[int]) -> np.ndarray:
+        def evaluate(ks: list[int]) -> np.ndarray | torch.Tensor:
             masks = np.stack([family.element_mask(k) for k in ks])  # (B, T') or (B, T', D)
             with self._precision():
                 return self._scores(perturber.logits(masks))
@@ -167,7 +173,7 @@ class SaliencyJob:
         if which not in self._empty:  # built once per map: the joint estimators' overlaps are costly
             self._empty[which] = [new_accumulator(f, self.n_rows, self.options.estimator)
                                   for f in [plan.family, *plan.extras]]
-        accs = [acc.empty_like() for acc in self._empty[which]]
+        accs = [acc.empty_like() if self.staging is None else self.staging(acc) for acc in self._empty[which]]
         for ks in batches(start, stop, plan.settings):
             scores = plan.evaluate(ks)
             for acc in accs:
@@ -179,7 +185,7 @@ class SaliencyJob:
         extra = [new_accumulator(f, self.n_rows, self.options.estimator) for f in plan.extras]
         if self.executor is None:
             result, _ = run(plan.family, plan.evaluate, self.n_rows, plan.settings, self.rows, pool=plan.pool,
-                            extra=extra)
+                            extra=extra, staging=self.staging)
             return result, extra
         workers = self._start_workers()
 

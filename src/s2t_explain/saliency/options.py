@@ -73,6 +73,10 @@ class EncoderSaliencyOptions:
         ENCODER_MASKS.get(self.mode)
 
 
+# where perturbation scores are summed (SaliencyOptions.accumulate)
+ACCUMULATE = ("auto", "device", "host")
+
+
 @dataclass(frozen=True)
 class SaliencyOptions:
     """Everything one saliency run needs: the two maps' options (None = skip that map) and the
@@ -92,6 +96,9 @@ class SaliencyOptions:
     check_every: int = 64  # masks between reliability checks (fixed, so stopping ignores batch size)
     precision: str = "float32"  # (ours) perturbation passes under autocast to this dtype ("bfloat16", "float16");
     #                             the clean pass and cross-attention capture keep the model's own dtype
+    accumulate: str = "auto"  # (ours) where scores are summed: "device" (the model's, copied back at checks),
+    #                           "host", or "auto" = the device unless it is the CPU (see ACCUMULATE)
+    compile: bool = False  # (ours) torch.compile the perturbation passes (see the README for when it pays)
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
@@ -102,6 +109,8 @@ class SaliencyOptions:
             raise OptionError(f"seed must be >= 0, got {self.seed}")
         if self.precision not in DTYPE_NAMES:
             raise OptionError(f"unknown precision {self.precision!r}; use one of: {', '.join(DTYPE_NAMES)}")
+        if self.accumulate not in ACCUMULATE:
+            raise OptionError(f"unknown accumulate {self.accumulate!r}; use one of: {', '.join(ACCUMULATE)}")
         if self.check_every < 1:
             raise OptionError(f"check_every must be >= 1 mask, got {self.check_every}")
         _check_names(self)
