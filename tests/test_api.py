@@ -106,6 +106,9 @@ def test_cli_choices_are_the_library_lists():
     assert _choices(parser, "heads", "--method") == s2t.list_head_rankings()
     assert _choices(parser, "align-bench", "--methods") == s2t.list_alignment_methods()
     assert _choices(parser, "explain", "--preset") == s2t.list_presets()
+    from s2t_explain.saliency.options import ACCUMULATE
+
+    assert _choices(parser, "explain", "--accumulate") == list(ACCUMULATE) == _choices(parser, "study", "--accumulate")
 
 
 def test_a_new_mask_family_is_one_registered_class():

@@ -13,11 +13,13 @@ from s2t_explain.cli.main import main
 def test_explain_writes_everything(tmp_path, capsys, clips):
     out = tmp_path / "out"
     code = main(["explain", str(clip_path("en_3")), "-o", str(out), "--masks", "16", "--encoder-masks", "32",
-                 "--batch-size", "8", "-q"])
+                 "--batch-size", "8", "--html", "-q"])
     assert code == 0
     assert capsys.readouterr().out.strip() == clips["en_3"]["text"]
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["en_3.json", "en_3.npz", "en_3.png", "en_3_compare.png", "en_3_input_saliency.png"]
+    assert names == ["en_3.html", "en_3.json", "en_3.npz", "en_3.png", "en_3_compare.png", "en_3_input_saliency.png"]
+    page = (out / "en_3.html").read_text(encoding="utf-8")
+    assert "data:audio/" in page and '"input":{' in page  # audio and SM_X inline
     result = Explanation.load(out / "en_3.npz")
     assert result.input_saliency is not None and result.encoder_saliency is not None
     meta = json.loads((out / "en_3.json").read_text())

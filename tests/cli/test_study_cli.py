@@ -41,6 +41,10 @@ def test_study_end_to_end_then_report(tmp_path, capsys):
     assert main(["report", str(out), "-q"]) == 0
     assert (out / "tables" / "agreement.csv").read_text().startswith("pair,statistic,granularity,mean")
     assert (out / "figures" / "deletion_insertion.png").stat().st_size > 1000
+    assert main(["report", str(out), "--html", "-q"]) == 0
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert '"href":"pages/en_01.html"' in page and "data:image/png;base64," in page
+    assert "data:audio/" in (out / "pages" / "en_01.html").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("argv,message", [

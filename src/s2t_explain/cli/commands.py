@@ -13,6 +13,7 @@ from ..models.bundled import BUNDLED
 from ..pipeline import explain, explain_attention, transcribe
 from ..results.explanation import SALIENCY_MAPS
 from .common import (
+    add_html_arg,
     add_saliency_args,
     add_scale_args,
     audio_command,
@@ -58,6 +59,7 @@ def add_attention(sub: argparse._SubParsersAction) -> None:
     p = audio_command(sub, "attention", "cross-attention of every layer and head (JSON + .npz + PNG)")
     p.add_argument("--heads", default="alignment", help=f"head set for the plot: {', '.join(HEAD_SETS.names())}, "
                    "layer:N, head:L,H or [[L,H],...] (default: %(default)s)")
+    add_html_arg(p)
     p.set_defaults(run=run_attention)
 
 
@@ -71,8 +73,9 @@ def run_attention(args: argparse.Namespace) -> int:
     with status.step("transcribing and capturing cross-attention"):
         result = explain_attention(model, prepared, decoding=decoding, text=args.text)
     stem = Path(args.audio).stem
-    with status.step(f"writing {out}/{stem}.{{npz,json,png}}"):
-        write_outputs(out, stem, result, {"": AttentionHeatmap.from_result(result, args.heads).figure()})
+    with status.step(f"writing {out}/{stem}.{{npz,json,png{',html' if args.html else ''}}}"):
+        write_outputs(out, stem, result, {"": AttentionHeatmap.from_result(result, args.heads).figure()},
+                      html_audio=args.audio if args.html else None)
     L, H, I, T = result.shape
     status.say(f"cross-attention (L={L}, H={H}, I={I}, T'={T}); transcript:")
     print(result.transcript.text)
@@ -86,6 +89,7 @@ def add_explain(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--only", choices=list(SALIENCY_MAPS), default=None, help="compute one map only")
     add_scale_args(p, "each map's masks")
     p.add_argument("--heads", default="all", help="head set for the comparison figure (default: %(default)s)")
+    add_html_arg(p)
     p.set_defaults(run=run_explain)
 
 
@@ -108,10 +112,38 @@ def run_explain(args: argparse.Namespace) -> int:
     if result.input_saliency is not None:
         figures["_input_saliency"] = input_saliency_figure(result)
     stem = Path(args.audio).stem
-    with status.step(f"writing {out}/{stem}.{{npz,json,png}} and figures"):
-        write_outputs(out, stem, result, figures)
+    with status.step(f"writing {out}/{stem}.{{npz,json,png{',html' if args.html else ''}}} and figures"):
+        write_outputs(out, stem, result, figures, html_audio=args.audio if args.html else None)
     print(result.transcript.text)
     status.say(result.reliability_report())
+    status.done()
+    return 0
+
+
+def add_html(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("html", help="write the interactive explorer of a stored result (no model needed)")
+    p.add_argument("result", metavar="RESULT.npz", help="a result written by explain, attention or study")
+    p.add_argument("-o", "--out", default=None, metavar="PAGE.html", help="(default: RESULT.html beside it)")
+    p.add_argument("--audio", default=None, help="audio file to embed (default: the file the result names)")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.set_defaults(run=run_html)
+
+
+def run_html(args: argparse.Namespace) -> int:
+    from ..explorer import utterance_page
+    from ..results import Explanation
+
+    status = Status(args.quiet)
+    result = Explanation.load(args.result)
+    out = Path(args.out) if args.out else Path(args.result).with_suffix(".html")
+    if args.audio is not None and not Path(args.audio).is_file():
+        raise OptionError(f"audio file {args.audio} not found")
+    with status.step(f"writing {out}"):
+        try:
+            page = utterance_page(result, out, audio=args.audio)
+        except OSError as e:
+            raise OptionError(f"cannot write {out}: {e.strerror or e}") from e
+    status.say(f"{page} ({page.stat().st_size / 1024:.0f} KB)")
     status.done()
     return 0
 

@@ -80,6 +80,11 @@ def add_saliency_args(p: argparse.ArgumentParser, tuning: bool = True) -> None:
                    "long runs only, see the README)")
 
 
+def add_html_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--html", action="store_true",
+                   help="also write STEM.html: an interactive, self-contained explorer (audio included)")
+
+
 def add_scale_args(p: argparse.ArgumentParser, what: str) -> None:
     """--workers N and --ray [ADDRESS]: where the work runs (see ``s2t_explain.executors``)."""
     p.add_argument("--workers", type=int, default=None, metavar="N",
@@ -153,8 +158,10 @@ def output_folder(path: str) -> Path:
     return out
 
 
-def write_outputs(out: Path, stem: str, result: Explanation, figures: dict[str, Any]) -> None:
-    """Write STEM.npz, STEM.json and STEM{suffix}.png for each figure; on failure remove them all."""
+def write_outputs(out: Path, stem: str, result: Explanation, figures: dict[str, Any],
+                  html_audio: str | None = None) -> None:
+    """Write STEM.npz, STEM.json and STEM{suffix}.png for each figure (and, given ``html_audio``, the
+    explorer STEM.html with that audio); on failure remove them all."""
     written: list[Path] = []
     try:
         written.append(result.save(out / f"{stem}.npz"))
@@ -162,6 +169,10 @@ def write_outputs(out: Path, stem: str, result: Explanation, figures: dict[str, 
         write_json(written[-1], result.meta())
         for suffix, figure in figures.items():
             written.append(save_figure(figure, out / f"{stem}{suffix}.png"))
+        if html_audio is not None:
+            from ..explorer import utterance_page
+
+            written.append(utterance_page(result, out / f"{stem}.html", audio=html_audio))
     except OSError as e:
         for path in written:
             path.unlink(missing_ok=True)

@@ -86,6 +86,8 @@ def add_report(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="rebuild a study run's tables and figures from its stored results")
     p.add_argument("folder", metavar="RUN", help="run folder written by `s2t-explain study`")
     p.add_argument("--no-figures", action="store_true")
+    p.add_argument("--html", action="store_true",
+                   help="also write RUN/report.html and RUN/pages/ID.html: interactive, self-contained explorers")
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(run=run_report)
 
@@ -94,8 +96,15 @@ def run_report(args: argparse.Namespace) -> int:
     from ..study import build_report
 
     status = Status(args.quiet)
-    with status.step(f"writing {args.folder}/tables and figures"):
-        build_report(args.folder, figures=not args.no_figures)
+    if args.html:
+        from ..explorer import study_pages
+
+        with status.step(f"writing {args.folder}/tables, figures, report.html and pages/"):
+            page = study_pages(args.folder, figures=not args.no_figures)
+        status.say(f"{page} ({page.stat().st_size / 1024:.0f} KB)")
+    else:
+        with status.step(f"writing {args.folder}/tables and figures"):
+            build_report(args.folder, figures=not args.no_figures)
     print((Path(args.folder) / "report.md").read_text(encoding="utf-8"))
     status.done()
     return 0
