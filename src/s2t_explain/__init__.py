@@ -64,6 +64,9 @@ _EXPORTS = {
     "list_timestamp_sources": ".alignment.timestamps",
     "list_head_rankings": ".alignment.heads",
     "list_alignment_methods": ".study.alignment",
+    "explain_methods": ".methods",
+    "MethodOptions": ".methods",
+    "list_methods": ".methods",
 }
 
 if TYPE_CHECKING:
@@ -73,6 +76,7 @@ if TYPE_CHECKING:
     from .attention.heads import list_head_sets
     from .audio import load_audio
     from .decoding import DecodingOptions, Transcript
+    from .methods import MethodOptions, explain_methods, list_methods
     from .metrics.agreement import list_correlations
     from .metrics.text import list_text_metrics
     from .models import DEFAULT_MODEL, SpeechToTextModel, bundled_names, load_model
@@ -97,10 +101,11 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "S2TError", "__version__", "DEFAULT_MODEL", "DecodingOptions", "EncoderSaliencyOptions", "Explanation",
-    "InputSaliencyOptions", "Prepared", "SaliencyOptions", "SpeechToTextModel", "StudyOptions", "Transcript",
-    "aggregate", "build_report", "bundled_names", "cross_attention", "explain", "explain_attention",
+    "InputSaliencyOptions", "MethodOptions", "Prepared", "SaliencyOptions", "SpeechToTextModel", "StudyOptions",
+    "Transcript",
+    "aggregate", "build_report", "bundled_names", "cross_attention", "explain", "explain_attention", "explain_methods",
     "list_alignment_methods", "list_baselines", "list_correlations", "list_estimators", "list_head_rankings",
-    "list_head_sets", "list_languages", "list_mask_designs", "list_mask_families", "list_model_loaders",
+    "list_head_sets", "list_languages", "list_mask_designs", "list_methods", "list_mask_families", "list_model_loaders",
     "list_models", "list_normalizations", "list_pooling", "list_presets", "list_scorers", "list_tasks",
     "list_text_metrics", "list_timestamp_sources", "load_audio", "load_model", "prepare", "preset", "resolve_heads",
     "run_study", "transcribe", "word_timestamps",

@@ -154,15 +154,22 @@ def explain(
     sample_rate: int | None = None,
     progress: bool = True,
     executor: Executor | None = None,
+    methods: tuple[str, ...] | list[str] = (),
 ) -> Explanation:
     """Transcript, cross-attention (L, H, I, T'), SM_X (I, T, F), SM_H (I, T') and run metadata.
 
     ``saliency`` is a :class:`SaliencyOptions` or a preset name (``fast``, ``paper``); ``progress``
     shows a bar per map (masks/s and reliability). ``executor`` (``s2t_explain.executors``:
     local worker processes, Ray) spreads each map's masks over workers; the maps equal this
-    process's for the same seed.
+    process's for the same seed. ``methods`` (``s2t_explain.methods``) adds other explanations' maps
+    (``result.methods``) with their costs.
     """
     check_type(saliency, (SaliencyOptions, str), "saliency", "give SaliencyOptions(...) or a preset name")
+    if methods:
+        from .methods import METHODS
+
+        for name in methods:
+            METHODS.get(name)  # before any work
     check_type(decoding, DecodingOptions, "decoding")
     if executor is not None:
         check_type(executor, Executor, "executor", "use s2t_explain.executors.executor_for(workers=N)")
@@ -187,4 +194,8 @@ def explain(
     for name, run in runs.items():
         if run is not None:
             result.timings[f"{name}_saliency"] = run.seconds
+    if methods:
+        from .methods import add_methods
+
+        add_methods(result, model, prepared, methods)
     return result

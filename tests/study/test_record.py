@@ -42,10 +42,21 @@ def analyze(monkeypatch):
     monkeypatch.setattr(utterance_module, "prepare", lambda model, audio, name=None: prepared)
     monkeypatch.setattr(utterance_module, "explain", lambda model, prepared, **kwargs: result)
     monkeypatch.setattr(utterance_module, "CurveScorer", FakeScorer)
+    import s2t_explain.methods as methods_module
+    from s2t_explain.methods import Cost, MethodMap
+
+    def fake_methods(model, prepared, names, **kwargs):  # planted maps: one per-head, one input, one encoder
+        planted = {"attention-norm": result.cross_attention, "grad-input": result.input_saliency,
+                   "grad-encoder": result.encoder_saliency}
+        grains = {"grad-input": "input"}
+        return {n: MethodMap(n, grains.get(n, "encoder"), planted[n], Cost(0.5, 1, 1)) for n in names}
+
+    monkeypatch.setattr(methods_module, "explain_methods", fake_methods)
     model = SimpleNamespace(check_task=lambda task, language: None)
 
     def run(reference: str | None = "w w w w", faithfulness: str = "both") -> dict:
-        options = StudyOptions(faithfulness=faithfulness, curve_step=25)
+        options = StudyOptions(faithfulness=faithfulness, curve_step=25,
+                               methods=("attention-norm", "grad-input", "grad-encoder"))
         _, record = utterance_module.analyze(model, Utterance("u0", Path("u0.wav"), reference=reference), options)
         return record
 
@@ -93,18 +104,22 @@ def test_schema_matches_what_analyze_writes(analyze, tmp_path):
     # every declared key is written (with a reference, the optional one too), in the declared order
     assert list(record) == list(get_type_hints(UtteranceRecord))
     assert RECORD_KEYS == UtteranceRecord.__required_keys__
-    assert UtteranceRecord.__optional_keys__ == {"reference_score"}
+    assert UtteranceRecord.__optional_keys__ == {"reference_score", "methods", "tokens"}
     assert_fits(record, UtteranceRecord)
     # nested parts, spelled out
     assert set(record["agreement"]) == {"CA-SMX", "CA-SMH", "SMX-SMH"}
-    assert set(record["agreement"]["CA-SMX"]) == {"pearson", "spearman"}
+    assert set(record["agreement"]["CA-SMX"]) == {"pearson", "spearman", "kendall"}
     head = record["agreement"]["CA-SMH"]["pearson"]
     assert np.asarray(head["head"]).shape == (2, 3) and len(head["layer"]) == 2  # (L, H), (L,)
     assert head["best-head-index"] == [1, 2] and head["best-head"] == pytest.approx(1.0)  # the planted head
     assert set(record["faithfulness"]) == {"decode", "logprob"}
     assert record["faithfulness"]["logprob"]["metric"] == "logprob_drop"
     assert record["faithfulness"]["decode"]["steps"] == [0.0, 25.0, 50.0, 75.0, 100.0]
-    assert set(record["faithfulness"]["decode"]["deletion"]) == {"CA", "SMX-pooled", "SMX", "SMH", "random"}
+    assert set(record["faithfulness"]["decode"]["deletion"]) == {"CA", "SMX-pooled", "SMX", "SMH", "attention-norm",
+                                                                 "grad-input", "grad-encoder", "random"}
+    assert record["methods"]["grad-encoder"]["agreement"]["SMH"]["pearson"]["all"] == pytest.approx(1.0)
+    assert record["methods"]["attention-norm"]["agreement"]["SMH"]["pearson"]["best-head-index"] == [1, 2]
+    assert record["tokens"]["kinds"] == ["first", "word-initial", "word-initial", "word-initial"]
     assert set(record["size"]) == {"CA", "SMX-pooled", "SMX", "SMH"}
     assert record["reference_score"] == {"wer": pytest.approx(0.0)}
     assert check_record(record, "u0.json") is record
@@ -112,7 +127,7 @@ def test_schema_matches_what_analyze_writes(analyze, tmp_path):
 
 def test_schema_without_reference_or_faithfulness(analyze, tmp_path):
     record = written(analyze(reference=None, faithfulness="off"), tmp_path)
-    assert set(record) == RECORD_KEYS  # no reference_score
+    assert set(record) == RECORD_KEYS | {"methods", "tokens"}  # no reference_score
     assert record["faithfulness"] == {} and record["reference"] is None
     check_record(record, "u0.json")
 

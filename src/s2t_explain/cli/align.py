@@ -12,6 +12,7 @@ from ..alignment.subtitles import to_srt, to_vtt
 from ..alignment.timestamps import TIMESTAMP_SOURCES, to_whisper_json, word_timestamps
 from ..errors import OptionError
 from ..files import write_json, write_text
+from ..methods import list_methods
 from ..results.explanation import SALIENCY_MAPS, Explanation
 from .common import (
     add_model_args,
@@ -54,11 +55,17 @@ def run_timestamps(args: argparse.Namespace) -> int:
         with status.step("reading result"):
             result = Explanation.load(args.audio)
     else:
-        saliency = saliency_options(args, only=needs) if needs else None  # checked before the model loads
+        spes = needs in SALIENCY_MAPS  # else cross-attention, or another method's map (s2t_explain.methods)
+        saliency = saliency_options(args, only=needs) if spes else None  # checked before the model loads
         model, decoding, prepared = load_inputs(args, status)
         if saliency is None:
             with status.step("transcribing and capturing cross-attention"):
                 result = explain_attention(model, prepared, decoding=decoding, text=args.text)
+            if needs is not None:
+                from ..methods import add_methods
+
+                with status.step(needs):
+                    add_methods(result, model, prepared, [needs])
         else:
             result = explain(model, prepared, saliency=saliency, decoding=decoding, text=args.text,
                              progress=not args.quiet)
@@ -84,7 +91,9 @@ def add_heads(sub: argparse._SubParsersAction) -> None:
     src.add_argument("--manifest", help="an alignment manifest with word timings (data/align/*.jsonl)")
     p.add_argument("--method", default=None, choices=HEAD_RANKINGS.names(),
                    help="default: saliency for --study, reference for --manifest")
-    p.add_argument("--map", default="encoder", choices=list(SALIENCY_MAPS), help="saliency map to agree with")
+    p.add_argument("--map", default="encoder", choices=[*SALIENCY_MAPS, *list_methods()],
+                   help="map to agree with: a SPES map, or another method's map stored in the results "
+                   "(study --methods; a cheap stand-in for SM_H)")
     p.add_argument("--top", type=int, default=None,
                    help="heads to pick (default: as many as the model's alignment heads)")
     p.add_argument("-o", "--out", default=None, help="write the head set (JSON) here")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 from ..attention.heads import HEAD_SETS, resolve_heads
 from ..errors import OptionError
@@ -89,6 +90,8 @@ def add_explain(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--only", choices=list(SALIENCY_MAPS), default=None, help="compute one map only")
     add_scale_args(p, "each map's masks")
     p.add_argument("--heads", default="all", help="head set for the comparison figure (default: %(default)s)")
+    p.add_argument("--methods", nargs="+", default=(), metavar="METHOD",
+                   help="also store other explanation methods' maps (see the methods command)")
     add_html_arg(p)
     p.set_defaults(run=run_explain)
 
@@ -106,7 +109,7 @@ def run_explain(args: argparse.Namespace) -> int:
     if workers is not None:
         status.say(f"saliency masks on {workers.describe()}")
     result = explain(model, prepared, saliency=saliency, decoding=decoding, text=args.text, progress=not args.quiet,
-                     executor=workers)
+                     executor=workers, methods=tuple(args.methods))
     figures = {"": AttentionHeatmap.from_result(result, args.heads).figure(),
                "_compare": comparison_figure(result, args.heads)}
     if result.input_saliency is not None:
@@ -116,6 +119,55 @@ def run_explain(args: argparse.Namespace) -> int:
         write_outputs(out, stem, result, figures, html_audio=args.audio if args.html else None)
     print(result.transcript.text)
     status.say(result.reliability_report())
+    status.done()
+    return 0
+
+
+def add_methods(sub: argparse._SubParsersAction) -> None:
+    from ..methods import list_methods
+
+    p = audio_command(sub, "methods", "other explanation methods (attention variants, gradients) and their cost")
+    p.add_argument("--methods", nargs="+", default=None, metavar="METHOD",
+                   help=f"any of {', '.join(list_methods())} (default: all)")
+    p.add_argument("--ig-steps", type=int, default=16, help="Integrated Gradients steps (default: %(default)s)")
+    p.add_argument("--token-batch", type=int, default=8, help="tokens per batched backward pass (default: %(default)s)")
+    p.set_defaults(run=run_methods)
+
+
+def run_methods(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from ..files import atomic_write, write_json
+    from ..methods import METHODS, MethodOptions, explain_methods, list_methods
+
+    status = Status(args.quiet)
+    out = output_folder(args.out)
+    names = args.methods or list_methods()
+    options = MethodOptions(ig_steps=args.ig_steps, token_batch=args.token_batch)  # checked before any work
+    for name in names:
+        METHODS.get(name)
+    model, decoding, prepared = load_inputs(args, status)
+    with status.step("decoding"):
+        from ..decoding.scoring import make_transcript
+
+        transcript = make_transcript(model, prepared.states, decoding, text=args.text)
+    runs = {}
+    for name in names:
+        with status.step(name):
+            runs.update(explain_methods(model, prepared, [name], options=options, transcript=transcript))
+    stem = Path(args.audio).stem
+    with status.step(f"writing {out}/{stem}_methods.{{npz,json}}"):
+        arrays: dict[str, Any] = {name.replace("-", "_"): run.values.astype(np.float32) for name, run in runs.items()}
+        atomic_write(out / f"{stem}_methods.npz", lambda f: np.savez_compressed(f, **arrays))
+        write_json(out / f"{stem}_methods.json", {
+            "audio": str(args.audio), "model": model.name, "transcript": transcript.to_dict(),
+            "options": {"ig_steps": options.ig_steps, "token_batch": options.token_batch, "absolute": options.absolute},
+            "methods": {name: {"grain": run.grain, "shape": list(run.values.shape), "array": name.replace("-", "_"),
+                               "cost": run.cost.to_dict()} for name, run in runs.items()}})
+    print(f"{'method':>22} {'grain':>8} {'seconds':>8} {'forward':>8} {'backward':>8}  shape")
+    for name, run in runs.items():
+        c = run.cost
+        print(f"{name:>22} {run.grain:>8} {c.seconds:8.2f} {c.forward:8d} {c.backward:8d}  {tuple(run.values.shape)}")
     status.done()
     return 0
 

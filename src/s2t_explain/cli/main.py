@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     align.add_align_bench(sub)
     study.add_study(sub)
     study.add_report(sub)
+    commands.add_methods(sub)
     commands.add_html(sub)
     commands.add_models(sub)
     return parser

@@ -6,9 +6,11 @@ import argparse
 from pathlib import Path
 
 from ..errors import OptionError
+from ..methods import list_methods
+from ..metrics.agreement import list_correlations
 from ..normalization import NORMALIZATIONS
 from ..pooling import POOLING
-from ..study.options import AGAINST, FAITHFULNESS, TRANSLATION_METRICS
+from ..study.options import AGAINST, DEFAULT_METHODS, FAITHFULNESS, STATISTICS, TRANSLATION_METRICS
 from ..study.runner import parse_shard
 from ..tasks import TASKS
 from .common import (
@@ -36,6 +38,8 @@ def add_study(sub: argparse._SubParsersAction) -> None:
     add_saliency_args(p)
     p.add_argument("--pooling", default="max", choices=POOLING.names(), help="SM_X to encoder frames (default: max)")
     p.add_argument("--normalization", default="zscore", choices=NORMALIZATIONS.names())
+    p.add_argument("--statistics", nargs="+", default=None, choices=list_correlations(), metavar="STAT",
+                   help=f"agreement statistics, of {', '.join(list_correlations())} (default: all three)")
     p.add_argument("--include-eos", action="store_true", help="also compare the end-of-text token's maps")
     p.add_argument("--faithfulness", default="decode", choices=list(FAITHFULNESS),
                    help="deletion/insertion scoring: re-decode (paper), log-prob drop (cheaper), both, off")
@@ -44,10 +48,24 @@ def add_study(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--curve-step", type=int, default=5, metavar="PCT",
                    help="deletion/insertion curve step in percent (default: %(default)s, the paper's)")
     p.add_argument("--translation-metric", default="bleu", choices=list(TRANSLATION_METRICS))
+    p.add_argument("--methods", nargs="+", default=None, metavar="METHOD",
+                   help="explanation methods scored against SPES: names from "
+                   f"{', '.join(list_methods())}, 'all', or 'none' (default: {' '.join(DEFAULT_METHODS)})")
+    p.add_argument("--ig-steps", type=int, default=16, help="Integrated Gradients steps (default: %(default)s)")
     add_scale_args(p, "the utterances")
     p.add_argument("--shard", default=None, metavar="K/N", help="only every N-th manifest line from line K "
                    "(job arrays: N processes share the run folder; `report RUN` once all are done)")
     p.set_defaults(run=run_study_command)
+
+
+def _methods(names: list[str] | None) -> tuple[str, ...]:
+    if names is None:
+        return DEFAULT_METHODS
+    if names == ["none"]:
+        return ()
+    if names == ["all"]:
+        return tuple(list_methods())
+    return tuple(names)  # unknown names fail in StudyOptions with the valid ones listed
 
 
 def run_study_command(args: argparse.Namespace) -> int:
@@ -61,7 +79,9 @@ def run_study_command(args: argparse.Namespace) -> int:
     options = StudyOptions(saliency=saliency_options(args), pooling=args.pooling, normalization=args.normalization,
                            include_eos=args.include_eos, faithfulness=args.faithfulness, against=args.against,
                            translation_metric=args.translation_metric, curve_step=args.curve_step,
-                           seed=args.seed if args.seed is not None else 0)
+                           seed=args.seed if args.seed is not None else 0, methods=_methods(args.methods),
+                           statistics=tuple(args.statistics) if args.statistics else STATISTICS,
+                           ig_steps=args.ig_steps)
     shard = parse_shard(args.shard) if args.shard else None
     workers = executor(args)
     model = load(args, status)

@@ -27,6 +27,7 @@ from ..alignment.words import group_words
 from ..errors import OptionError
 from ..metrics.agreement import agreement
 from ..results import Explanation
+from ..results.explanation import SALIENCY_MAPS
 
 MAX_COLUMNS = 600  # (ours) time columns per map on the page
 MAX_BINS = 40  # (ours) mel bins of the input map and the spectrogram on the page
@@ -167,8 +168,8 @@ def _words(result: Explanation, labels: list[str]) -> dict[str, list[dict[str, A
     out: dict[str, list[dict[str, Any]]] = {}
     for source in TIMESTAMP_SOURCES.names():
         needs = TIMESTAMP_SOURCES.get(source).saliency
-        if needs is not None and result.saliency_map(needs) is None:
-            continue
+        if needs is not None and (needs not in SALIENCY_MAPS or result.saliency_map(needs) is None):
+            continue  # the page times words by cross-attention and the SPES maps the result has
         try:
             words = word_timestamps(result, source)
         except (OptionError, ValueError):

@@ -84,10 +84,26 @@ def study_data(run: Path, records: list, failures: list, tables: dict[str, list[
                    ["scoring", "metric", "curve", "explanation", "mean", "ci_low", "ci_high", "n"]),
             _table("Size (compactness, percent; lower = more compact)", tables["size"],
                    ["explanation", "mean", "ci_low", "ci_high"]),
+            _table("Cheaper explanations scored against SPES (Pearson r, mean over utterances)",
+                   tables.get("league", []), ["explanation", "r_SMX", "r_SMH", "deletion", "insertion", "size",
+                                              "seconds", "passes"], _verdict(tables, records), sortable=True,
+                   id="league"),
+            _table("Per-token agreement of cross-attention with SPES", tables.get("tokens", []),
+                   ["grouping", "group", "pair", "n", "mean", "median", "q25", "q75"]),
+            _table("Tokens where cross-attention and SM_H disagree most", tables.get("worst_tokens", []),
+                   ["id", "token", "kind", "r_CA_SMH", "r_CA_SMX", "prob", "entropy"]),
+            _table("Is cross-attention enough here? SPES-free signals predicting low agreement (AUROC; 0.5 = chance)",
+                   tables.get("indicators", []), ["level", "target", "signal", "n", "auroc"]),
             _table("Failures", [{"id": f["id"], "reason": f.get("reason", "")} for f in failures], ["id", "reason"]),
         ],
         "figures": _figures(run / "figures"),
     }
+
+
+def _verdict(tables: dict[str, list[dict[str, Any]]], records: list) -> str:
+    from ..study.league import cheapest_within
+
+    return str(cheapest_within(tables["league"], records)["verdict"]) if tables.get("league") else ""
 
 
 def _table(title: str, rows: list[dict[str, Any]], columns: list[str], caption: str = "", sortable: bool = False,

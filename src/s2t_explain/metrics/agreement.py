@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy.stats import rankdata
+from scipy.stats import kendalltau, rankdata
 
 from ..normalization import normalize_rows
 from ..registry import Registry
@@ -41,6 +41,15 @@ def pearson(a: np.ndarray, b: np.ndarray) -> float:
 @CORRELATIONS.register("spearman")
 def spearman(a: np.ndarray, b: np.ndarray) -> float:
     return pearson(rankdata(np.ravel(a)), rankdata(np.ravel(b)))
+
+
+@CORRELATIONS.register("kendall")
+def kendall(a: np.ndarray, b: np.ndarray) -> float:
+    """Kendall tau-b of the flattened maps (ties counted as in tau-b); NaN when undefined (constant input)."""
+    x, y = np.ravel(a).astype(np.float64), np.ravel(b).astype(np.float64)
+    if x.size < 2:
+        return float("nan")
+    return float(kendalltau(x, y).statistic)
 
 
 def correlate(a: np.ndarray, b: np.ndarray, statistic: str = "pearson", norm: str = "zscore") -> float:

@@ -41,6 +41,8 @@ class Tokens(Protocol):
 class DecoderOutput:
     logits: torch.Tensor  # (B, I, V)
     cross_attention: torch.Tensor | None = None  # (B, L, H, I, S) when asked for
+    # the same weights as the tensors the pass used, per layer (B, H, I, S): gradients flow through them
+    attention_parts: list[torch.Tensor] | None = None
 
 
 class SpeechToTextModel(ABC):
@@ -88,6 +90,13 @@ class SpeechToTextModel(ABC):
 
         ``token_mask`` (B, I) bool zeroes those input tokens' embeddings (previous-token saliency).
         """
+
+    def cross_value_norms(self, states: torch.Tensor) -> torch.Tensor:
+        """(L, H, S): norm of the vector each encoder position adds to the output through each
+        cross-attention head at weight 1, ||W_O^h (W_V^h h_s + b_V^h)|| (Kobayashi et al., 2020).
+        Adapters that expose their cross-attention projections override this."""
+        raise OptionError(f"{type(self).__name__} does not expose its cross-attention projections "
+                          "(norm-weighted attention is not available for it)")
 
     def compiled(self) -> SpeechToTextModel:
         """A twin of this model (same weights) whose passes run through ``torch.compile``; used for

@@ -218,7 +218,23 @@ class HFAdapter(SpeechToTextModel):
             return DecoderOutput(out.logits)
         if not out.cross_attentions or any(a is None for a in out.cross_attentions):
             raise RuntimeError(f"{self.name}: transformers returned no cross-attention weights")
-        return DecoderOutput(out.logits, torch.stack(out.cross_attentions, dim=1))  # (B, L, H, I, S)
+        parts = list(out.cross_attentions)  # per layer (B, H, I, S), the tensors the pass used
+        return DecoderOutput(out.logits, torch.stack(parts, dim=1), parts)  # (B, L, H, I, S)
+
+    def cross_value_norms(self, states: torch.Tensor) -> torch.Tensor:
+        layers = getattr(self.model.get_decoder(), "layers", [])
+        modules = [getattr(layer, "encoder_attn", None) for layer in layers]
+        if not modules or any(m is None or not hasattr(m, "v_proj") or not hasattr(m, "out_proj") for m in modules):
+            return super().cross_value_norms(states)  # not a layout we know: the base class says so
+        norms = []
+        with torch.no_grad():
+            for m in modules:
+                assert m is not None
+                v = m.v_proj(states.to(self.device, self.dtype))[0]  # (S, D)
+                v = v.view(v.shape[0], self.n_heads, -1)  # (S, H, D/H)
+                w = m.out_proj.weight.view(m.out_proj.weight.shape[0], self.n_heads, -1)  # (D, H, D/H)
+                norms.append(torch.einsum("shk,dhk->hsd", v, w).norm(dim=-1))  # (H, S)
+        return torch.stack(norms)  # (L, H, S)
 
     @contextmanager
     def _zeroed_embeddings(self, token_mask: torch.Tensor) -> Iterator[None]:

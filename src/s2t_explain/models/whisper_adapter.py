@@ -123,9 +123,17 @@ class WhisperAdapter(SpeechToTextModel):
             return DecoderOutput(self.net.decoder(tokens, states, token_mask=token_mask))
         with self.capturing():
             logits = self.net.decoder(tokens, states, token_mask=token_mask)
-            weights = [m.last_weights for m in self.net.cross_attention_modules()]
-            stacked = torch.stack([w for w in weights if w is not None], dim=1)  # (B, L, H, I, S)
-        return DecoderOutput(logits, stacked)
+            weights = [m.last_weights for m in self.net.cross_attention_modules() if m.last_weights is not None]
+            stacked = torch.stack(weights, dim=1)  # (B, L, H, I, S)
+        return DecoderOutput(logits, stacked, weights)
+
+    def cross_value_norms(self, states: torch.Tensor) -> torch.Tensor:
+        norms = []
+        for module in self.net.cross_attention_modules():
+            _, v = module.project_kv(states.to(self.device, self.dtype))  # (1, H, S, D/H)
+            w = module.out.weight.view(module.out.weight.shape[0], module.n_head, -1)  # (D, H, D/H)
+            norms.append(torch.einsum("hsk,dhk->hsd", v[0], w).norm(dim=-1))  # (H, S)
+        return torch.stack(norms)  # (L, H, S)
 
     def masked_state_decoder(self, states: torch.Tensor, baseline: torch.Tensor) -> MaskedStateDecoder:
         return _BlendedKV(self, states, baseline)

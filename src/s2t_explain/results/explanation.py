@@ -13,6 +13,8 @@ optional (present when computed):
 - ``token_saliency`` (I, I) float32: previous-token saliency (lower-triangular); row i is the
   predicted token ids[i+1], column j the *input* token ids[j] (so column j is labelled by
   ``ids[j]``, i.e. row j-1's label);
+- ``method:NAME`` float32: the map of explanation method NAME (``s2t_explain.methods``): (L, H, I, T')
+  per head, (I, T') or (I, T, F); its cost is in ``meta["saliency"]["methods"]``;
 the run's options, masks used and reliabilities are in ``meta["saliency"]``.
 Arrays load with plain ``numpy.load``; the JSON is readable without this package.
 """
@@ -64,6 +66,7 @@ class Explanation:
     token_saliency: np.ndarray | None = None  # (I, I)
     saliency: dict[str, Any] = field(default_factory=dict)  # options, masks used, reliability
     encoder_stride: int = 2  # feature frames per encoder frame (Whisper 2, Speech2Text 4)
+    methods: dict[str, np.ndarray] = field(default_factory=dict)  # other methods' maps (see the module docs)
 
     OPTIONAL_ARRAYS: ClassVar[tuple[str, ...]] = ("features", "input_saliency", "encoder_saliency", "token_saliency")
 
@@ -96,9 +99,16 @@ class Explanation:
 
     def saliency_map(self, which: str, pooling: str = "max") -> np.ndarray | None:
         """A saliency map over encoder frames, (I, T'): ``encoder`` = SM_H, ``input`` = SM_X pooled
-        with ``pooling``; None when the result does not have it."""
+        with ``pooling``, or a stored method's map (per-head maps averaged over all heads, input maps
+        pooled); None when the result does not have it."""
+        if which in self.methods:
+            values = self.methods[which]
+            if values.ndim == 4:  # (L, H, I, T')
+                return values.mean(axis=(0, 1))
+            return pool(values, self.encoder_stride, pooling) if values.ndim == 3 else values
         if which not in SALIENCY_MAPS:
-            raise OptionError(f"unknown saliency map {which!r}; use one of: {', '.join(SALIENCY_MAPS)}")
+            known = [*SALIENCY_MAPS, *self.methods]
+            raise OptionError(f"unknown saliency map {which!r}; this result has: {', '.join(known)}")
         return self.encoder_saliency if which == "encoder" else self.pooled_input_saliency(pooling)
 
     def meta(self) -> dict[str, Any]:
@@ -132,6 +142,8 @@ class Explanation:
             value = getattr(self, name)
             if value is not None:
                 arrays[name] = np.asarray(value, dtype=np.float32)
+        for name, value in self.methods.items():
+            arrays[f"method:{name}"] = np.asarray(value, dtype=np.float32)
         atomic_write(path, lambda f: np.savez_compressed(f, **arrays))  # type: ignore[arg-type]
         return path
 
@@ -172,6 +184,7 @@ class Explanation:
             saliency=meta.get("saliency", {}),
             encoder_stride=int(meta.get("encoder_stride", 2)),
             **{name: data.get(name) for name in cls.OPTIONAL_ARRAYS},
+            methods={k.split(":", 1)[1]: v for k, v in data.items() if k.startswith("method:")},
         )
 
     def reliability_report(self) -> str:

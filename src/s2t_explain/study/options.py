@@ -16,6 +16,10 @@ from ..saliency.options import SaliencyOptions, preset
 # deletion/insertion scoring: name -> the scorings run ("decode": re-decode, "logprob": log-prob drop)
 FAITHFULNESS: dict[str, tuple[str, ...]] = {"decode": ("decode",), "logprob": ("logprob",),
                                             "both": ("decode", "logprob"), "off": ()}
+# (ours) explanation methods scored against SPES by default: the cheap ones (Integrated Gradients
+# costs ig_steps times grad-input: add it with --methods)
+DEFAULT_METHODS = ("attention-norm", "attention-grad", "grad-input", "grad-encoder")
+STATISTICS = ("pearson", "spearman", "kendall")  # agreement statistics computed by default
 AGAINST = ("hypothesis", "reference")  # what re-decoded texts are scored against
 TRANSLATION_METRICS = ("bleu", "chrf")  # text metrics (metrics.text.TEXT_METRICS) for translation
 
@@ -31,7 +35,7 @@ class StudyOptions:
     saliency: SaliencyOptions = field(default_factory=lambda: preset("fast"))
     pooling: str = "max"  # paper: 2D max pooling of SM_X to encoder frames
     normalization: str = "zscore"  # paper: per-token z-score; "minmax" option
-    statistics: tuple[str, ...] = ("pearson", "spearman")  # paper: Pearson; Spearman second
+    statistics: tuple[str, ...] = STATISTICS  # paper: Pearson; Spearman and Kendall tau beside it (ours)
     include_eos: bool = False  # (ours) end-of-text row excluded from comparisons by default
     faithfulness: str = "decode"  # paper: re-decode ("decode"); "logprob" (cheaper), "both", "off"
     against: str = "hypothesis"  # (ours) re-decoded text scored against the clean hypothesis or "reference"
@@ -39,6 +43,8 @@ class StudyOptions:
     attention_heads: str = "all"  # cross-attention aggregated over these heads for faithfulness
     curve_step: int = 5  # paper: deletion/insertion at 0, 5, ..., 100 percent
     seed: int = 0  # tie-breaking and the random ranking
+    methods: tuple[str, ...] = DEFAULT_METHODS  # (ours) other explanation methods scored against SPES
+    ig_steps: int = 16  # (ours) Integrated Gradients steps, when it is among the methods
 
     def __post_init__(self) -> None:
         from ..metrics.agreement import CORRELATIONS
@@ -56,12 +62,24 @@ class StudyOptions:
                 raise OptionError(f"unknown {what} {value!r}; use one of: {', '.join(choices)}")
         if not 1 <= self.curve_step <= 50 or 100 % self.curve_step:
             raise OptionError(f"curve step must divide 100 and be 1..50 percent, got {self.curve_step}")
+        if self.methods:
+            from ..methods import METHODS, MethodOptions
+
+            for name in self.methods:
+                METHODS.get(name)
+            MethodOptions(ig_steps=self.ig_steps)
         if self.saliency.input is None or self.saliency.encoder is None:
             raise OptionError("the study compares cross-attention with both SM_X and SM_H; enable both maps")
 
     @property
     def steps(self) -> np.ndarray:
         return np.arange(0, 101, self.curve_step)
+
+    @property
+    def method_options(self):  # type: ignore[no-untyped-def]
+        from ..methods import MethodOptions
+
+        return MethodOptions(ig_steps=self.ig_steps, token_batch=self.saliency.batch_size)
 
     @property
     def scorings(self) -> tuple[str, ...]:

@@ -35,6 +35,12 @@ Layout of ``results/ID.json`` (a JSON object)::
   timings_s            seconds: ``explain`` (decoding and saliency), ``faithfulness``, ``total``
   reference_score      only when a reference is given: text metric (``wer``, ``bleu``, ``chrf``) ->
                        the hypothesis scored against the reference
+  methods              explanation method (``StudyOptions.methods``) -> grain, cost (seconds, batched
+                       forward/backward passes), agreement with SM_X pooled / SM_H per statistic,
+                       size, per-token r (:class:`MethodRecord`); its faithfulness curves are in
+                       ``faithfulness`` beside CA's
+  tokens               per explained token: label, kind, word class, probability, attention entropy,
+                       per-token r of CA with SM_X / SM_H and with the cheap methods (:class:`TokenRecord`)
 
 Nulls: every correlation, size, curve value, AUC, reliability and reference score may be null:
 non-finite numbers (NaN correlations of a constant map, for instance) are written as null, since
@@ -122,10 +128,51 @@ class _CompleteRecord(Comparison):
     timings_s: Timings
 
 
+# One method's agreement with one SPES map, per statistic: ``all`` (the method's map aggregated
+# over the study's attention heads, or its only map), and for per-head methods every granularity.
+MethodAgreement = TypedDict("MethodAgreement", {
+    "all": float | None,
+    "head": list[list[float | None]],
+    "layer": list[float | None],
+    "alignment": float | None,
+    "best-head": float | None,
+    "best-head-index": list[int],
+}, total=False)
+
+
+class MethodCost(TypedDict):
+    seconds: float
+    forward: int  # batched passes
+    backward: int
+
+
+class MethodRecord(TypedDict):
+    """An explanation method other than SPES on this utterance (``study.methods``)."""
+
+    grain: str  # "encoder" (maps over encoder frames) or "input" (over the spectrogram)
+    cost: MethodCost
+    agreement: dict[str, dict[str, MethodAgreement]]  # SPES map ("SMX" pooled, "SMH") -> statistic -> values
+    size: float | None  # compactness, percent
+    per_token: dict[str, list[float | None]]  # SPES map -> Pearson r of each explained token's row
+
+
+class TokenRecord(TypedDict):
+    """Per explained token (rows of the compared maps): what it is and how well maps agree on it."""
+
+    labels: list[str]
+    kinds: list[str]  # metrics.tokens.TOKEN_KINDS
+    classes: list[str | None]  # "function" / "content" (English words), else null
+    prob: list[float | None]  # the token's probability under teacher forcing
+    entropy: list[float | None]  # normalised entropy of its aggregated cross-attention row
+    r: dict[str, list[float | None]]  # pair ("CA-SMX", "CA-SMH", "CA-<method>") -> Pearson r per token
+
+
 class UtteranceRecord(_CompleteRecord, total=False):
     """One utterance's ``results/ID.json``; see the module docstring for every key."""
 
     reference_score: dict[str, float | None]  # only when the utterance has a reference
+    methods: dict[str, MethodRecord]  # explanation methods other than SPES (StudyOptions.methods)
+    tokens: TokenRecord  # per-token analysis
 
 
 class _FailureBase(TypedDict):

@@ -21,6 +21,7 @@ from ..files import atomic_write, write_json
 from ..metrics.stats import bootstrap_mean
 from ..metrics.text import HIGHER_IS_BETTER
 from ..results.explanation import Explanation
+from .league import cheapest_within, indicator_table, league_table, token_tables, worst_token_table
 from .record import CURVE_MODES, PAIRS, FailureRecord, UtteranceRecord, check_record
 
 Row = dict[str, Any]
@@ -262,13 +263,18 @@ def build_report(run: str | Path, figures: bool = True) -> dict[str, Any]:
         "utterances": utterance_table(records, failures),
     }
     tables["trends"] = trends(tables["agreement"], tables["faithfulness"])
+    tables["league"] = league_table(records)
+    tables["tokens"] = token_tables(records)
+    tables["worst_tokens"] = worst_token_table(records)
+    tables["indicators"] = indicator_table(records)
     out = run / "tables"
     for name, rows in tables.items():
         _write_table(out, name, rows)
     text = summary_markdown(run, records, failures, tables)
     atomic_write(run / "report.md", lambda f: f.write(text.encode("utf-8")))
     write_json(out / "summary.json", {"utterances": len(records), "failures": len(failures),
-                                      "trends": tables["trends"]})
+                                      "trends": tables["trends"],
+                                      "cheapest": cheapest_within(tables["league"], records)})
     if figures and records:
         from ..plots.study import study_figures
 
@@ -302,6 +308,19 @@ def summary_markdown(run: Path, records: list[UtteranceRecord], failures: list[F
         "## The paper's trends on this run\n",
         markdown(tables["trends"], ["trend", "holds", "evidence", "paper"]),
     ]
+    if tables.get("league"):
+        verdict = cheapest_within(tables["league"], records)["verdict"]
+        parts += ["## Cheaper explanations scored against SPES (Pearson r, mean over utterances)\n",
+                  markdown(tables["league"], ["explanation", "r_SMX", "r_SMH", "deletion", "insertion", "size",
+                                              "seconds", "passes"]),
+                  f"{verdict}.\n"]
+    if tables.get("tokens"):
+        parts += ["## Per-token agreement of cross-attention with SPES\n",
+                  markdown(tables["tokens"], ["grouping", "group", "pair", "n", "mean", "median", "q25", "q75"]),
+                  "### Tokens where cross-attention and SM_H disagree most\n",
+                  markdown(tables["worst_tokens"]),
+                  "### Is cross-attention enough here? SPES-free signals predicting low agreement (AUROC)\n",
+                  markdown(tables["indicators"])]
     if failures:
         parts += ["## Failures\n", markdown([{"id": f["id"], "reason": f.get("reason", "")} for f in failures])]
     return "\n".join(parts)

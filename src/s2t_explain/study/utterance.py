@@ -8,6 +8,9 @@ Returns the :class:`Explanation` (saved as the utterance's ``.npz``) and a JSON-
 - ``faithfulness``: deletion / insertion curves and AUCs per scoring, for cross-attention
   (aggregated over ``attention_heads``), pooled SM_X, full-resolution SM_X, SM_H and a random ranking;
 - ``size``: compactness (percent) of each map;
+- ``methods``: each other explanation method (``StudyOptions.methods``) scored against SPES, with its
+  cost (``study.methods``); their maps join the faithfulness curves and are kept in the ``.npz``;
+- ``tokens``: per-token kinds, probabilities, attention entropy and row correlations;
 - ``reliability``, ``masks``, the transcript, its WER/BLEU against the reference, and timings.
 """
 
@@ -30,6 +33,7 @@ from ..pooling import pool
 from ..results.explanation import Explanation
 from .faithfulness import CurveScorer, faithfulness_curves
 from .manifest import Utterance
+from .methods import compare_methods, method_maps, token_analysis
 from .options import StudyOptions
 from .record import Comparison, FaithfulnessRecord, UtteranceRecord
 
@@ -101,11 +105,19 @@ def analyze(model: SpeechToTextModel, utterance: Utterance, options: StudyOption
     t_explain = time.perf_counter() - t0
     maps = study_maps(result, options)
     comparison = compare(result, options, maps)
+    runs: dict[str, Any] = {}
+    if options.methods:
+        from ..methods import add_methods
+
+        say("methods")
+        runs = add_methods(result, model, prepared, options.methods, options.method_options)  # kept in the .npz
+    per_method = method_maps(result, runs, options)
     transcript = result.transcript
     faithfulness: dict[str, FaithfulnessRecord] = {}
     metric = "wer" if transcript.task == "transcribe" else options.translation_metric
     against = utterance.reference if options.against == "reference" else None
     explanations = {name: maps[name] for name in EXPLANATIONS}
+    explanations.update({name: m.get("full", m["map"]) for name, m in per_method.items()})
     t1 = time.perf_counter()
     for how in options.scorings:
         say(f"faithfulness ({how})")
@@ -137,4 +149,7 @@ def analyze(model: SpeechToTextModel, utterance: Utterance, options: StudyOption
     }
     if utterance.reference:
         record["reference_score"] = {metric: TEXT_METRICS.get(metric)(transcript.text, utterance.reference)}
+    if runs:
+        record["methods"] = _jsonable(compare_methods(result, maps, runs, options))
+    record["tokens"] = _jsonable(token_analysis(result, maps, per_method, options))
     return result, _jsonable(record)

@@ -1,0 +1,99 @@
+"""Gradient saliency of token i's log-probability log P_i(y_i), per token, batched over tokens.
+
+Input methods map the T speech frames x F mel bins, (I, T, F); the baseline is SPES's ``silence``
+(the padding frames' value), so attributions are relative to "nothing said here":
+- ``grad-input``: g(x) * (x - b), gradient times the input's difference from the baseline (for a
+  linear model, exactly each entry's contribution f(x) - f(x with that entry at the baseline));
+- ``integrated-gradients``: (x - b) * mean over m midpoints a_k = (k - 1/2)/m of g(b + a_k (x - b))
+  (Sundararajan et al., 2017); the attributions of a token sum to about f(x) - f(b), closer as
+  ``ig_steps`` grows (the study records that gap).
+Encoder-state method, the cheap counterpart of SM_H, (I, T'):
+- ``grad-encoder``: sum over D of g(H) * (H - H_b), H_b the encoder states of the silenced input
+  (SM_H's ``silence`` baseline); decoder passes only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..saliency.perturb import silenced_features
+from .base import (
+    METHODS,
+    Context,
+    Cost,
+    ExplanationMethod,
+    MethodOptions,
+    finish,
+    gradients,
+    token_chunks,
+    token_logprobs,
+)
+
+
+def _input_gradients(ctx: Context, inputs: torch.Tensor, chunk: np.ndarray) -> torch.Tensor:
+    """Gradient of each chunk token's log-prob w.r.t. its own copy of ``inputs`` (B, F, N) -> (B, F, N)."""
+    with gradients():
+        x = inputs.detach().clone().requires_grad_(True)
+        states = ctx.model.encode(x)
+        logits = ctx.model.decode(ctx.tokens.expand(len(chunk), -1), states).logits
+        objective = token_logprobs(logits, ctx.targets, chunk).sum()
+        (grad,) = torch.autograd.grad(objective, x)
+    return grad.float()
+
+
+def _per_token(ctx: Context, options: MethodOptions, cost: Cost, alphas: np.ndarray) -> np.ndarray:
+    """(I, T, F): (x - b) times the mean gradient at b + a (x - b) over ``alphas``."""
+    x = ctx.features.to(ctx.model.device, ctx.model.dtype)
+    base = ctx.baseline.to(ctx.model.device, ctx.model.dtype)
+    out = []
+    for chunk in token_chunks(ctx.tokens.shape[1], options.token_batch):
+        total = torch.zeros((len(chunk), *x.shape), device=x.device)
+        for a in alphas:
+            point = (base + float(a) * (x - base)).expand(len(chunk), -1, -1)
+            total += _input_gradients(ctx, point, chunk)
+            cost.forward += 1
+            cost.backward += 1
+        attribution = total / len(alphas) * (x - base).float()  # (B, F, N)
+        out.append(attribution[:, :, : ctx.n_frames].transpose(1, 2))  # (B, T, F)
+    return finish(torch.cat(out).cpu().numpy(), options)
+
+
+@METHODS.register("grad-input")
+class GradientTimesInput(ExplanationMethod):
+    grain = "input"
+    description = "gradient x (input - silence baseline) over the log-mel spectrogram"
+
+    def compute(self, ctx: Context, options: MethodOptions, cost: Cost) -> np.ndarray:
+        return _per_token(ctx, options, cost, np.array([1.0]))
+
+
+@METHODS.register("integrated-gradients")
+class IntegratedGradients(ExplanationMethod):
+    grain = "input"
+    description = "Integrated Gradients from the silence baseline (ig_steps midpoints)"
+
+    def compute(self, ctx: Context, options: MethodOptions, cost: Cost) -> np.ndarray:
+        m = options.ig_steps
+        return _per_token(ctx, options, cost, (np.arange(m) + 0.5) / m)
+
+
+@METHODS.register("grad-encoder")
+class EncoderGradient(ExplanationMethod):
+    grain = "encoder"
+    description = "gradient x (states - silence states) over the encoder output, summed over D (decoder only)"
+
+    def compute(self, ctx: Context, options: MethodOptions, cost: Cost) -> np.ndarray:
+        with torch.no_grad():
+            base = ctx.model.encode(silenced_features(ctx.features, ctx.n_frames)[None])  # (1, S, D)
+        cost.forward += 1
+        out = []
+        for chunk in token_chunks(ctx.tokens.shape[1], options.token_batch):
+            with gradients():
+                h = ctx.states.detach().expand(len(chunk), -1, -1).clone().requires_grad_(True)
+                logits = ctx.model.decode(ctx.tokens.expand(len(chunk), -1), h).logits
+                (grad,) = torch.autograd.grad(token_logprobs(logits, ctx.targets, chunk).sum(), h)
+            cost.forward += 1
+            cost.backward += 1
+            out.append((grad.float() * (ctx.states - base).float()).sum(-1)[:, : ctx.n_enc])  # (B, T')
+        return finish(torch.cat(out).cpu().numpy(), options)
