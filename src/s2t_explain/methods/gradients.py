@@ -17,7 +17,6 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..saliency.perturb import silenced_features
 from .base import (
     METHODS,
     Context,
@@ -85,7 +84,7 @@ class EncoderGradient(ExplanationMethod):
 
     def compute(self, ctx: Context, options: MethodOptions, cost: Cost) -> np.ndarray:
         with torch.no_grad():
-            base = ctx.model.encode(silenced_features(ctx.features, ctx.n_frames)[None])  # (1, S, D)
+            base = ctx.model.encode(ctx.baseline[None])  # (1, S, D): SM_H's silence baseline
         cost.forward += 1
         out = []
         for chunk in token_chunks(ctx.tokens.shape[1], options.token_batch):

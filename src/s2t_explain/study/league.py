@@ -28,10 +28,7 @@ SPES = {"SMX-pooled": "SMX", "SMH": "SMH"}
 
 
 def _mean(values: list[float]) -> dict[str, float]:
-    arr = np.asarray([v for v in values if v is not None and np.isfinite(v)], float)
-    if not len(arr):
-        return {"mean": float("nan"), "ci_low": float("nan"), "ci_high": float("nan")}
-    mean, low, high = bootstrap_mean(arr)
+    mean, low, high = bootstrap_mean([_num(v) for v in values])  # NaN (and None) left out
     return {"mean": mean, "ci_low": low, "ci_high": high}
 
 

@@ -46,10 +46,12 @@ def method_maps(result: Explanation, runs: dict[str, Any], options: StudyOptions
 
 
 def compare_methods(result: Explanation, maps: dict[str, np.ndarray], runs: dict[str, Any],
-                    options: StudyOptions) -> dict[str, dict[str, Any]]:
-    """name -> MethodRecord (see ``study.record``): cost, agreement with SPES, size, per-token r."""
+                    options: StudyOptions, per_method: dict[str, dict[str, np.ndarray]] | None = None
+                    ) -> dict[str, dict[str, Any]]:
+    """name -> MethodRecord (see ``study.record``): cost, agreement with SPES, size, per-token r.
+    ``per_method``: the runs' :func:`method_maps`, when the caller has them already."""
     out: dict[str, dict[str, Any]] = {}
-    for name, m in method_maps(result, runs, options).items():
+    for name, m in (per_method if per_method is not None else method_maps(result, runs, options)).items():
         agree: dict[str, dict[str, Any]] = {}
         per_token: dict[str, Any] = {}
         for target, key in TARGETS.items():

@@ -150,6 +150,6 @@ def analyze(model: SpeechToTextModel, utterance: Utterance, options: StudyOption
     if utterance.reference:
         record["reference_score"] = {metric: TEXT_METRICS.get(metric)(transcript.text, utterance.reference)}
     if runs:
-        record["methods"] = _jsonable(compare_methods(result, maps, runs, options))
+        record["methods"] = _jsonable(compare_methods(result, maps, runs, options, per_method))
     record["tokens"] = _jsonable(token_analysis(result, maps, per_method, options))
     return result, _jsonable(record)
