@@ -63,6 +63,7 @@ def test_every_list_matches_its_registry():
     from s2t_explain.alignment.heads import HEAD_RANKINGS
     from s2t_explain.alignment.timestamps import TIMESTAMP_SOURCES
     from s2t_explain.attention.heads import HEAD_SETS
+    from s2t_explain.longform.windows import WINDOWINGS
     from s2t_explain.methods import METHODS
     from s2t_explain.metrics.agreement import CORRELATIONS
     from s2t_explain.metrics.text import TEXT_METRICS
@@ -81,7 +82,8 @@ def test_every_list_matches_its_registry():
              (s2t.list_pooling, POOLING), (s2t.list_normalizations, NORMALIZATIONS),
              (s2t.list_correlations, CORRELATIONS), (s2t.list_text_metrics, TEXT_METRICS),
              (s2t.list_timestamp_sources, TIMESTAMP_SOURCES), (s2t.list_head_rankings, HEAD_RANKINGS),
-             (s2t.list_alignment_methods, ALIGNMENT_METHODS), (s2t.list_methods, METHODS)]
+             (s2t.list_alignment_methods, ALIGNMENT_METHODS), (s2t.list_methods, METHODS),
+             (s2t.list_windowings, WINDOWINGS)]
     for listed, registry in pairs:
         assert listed() == registry.names() and listed(), registry.kind
     assert s2t.list_mask_families() == {"input": INPUT_MASKS.names(), "encoder": ENCODER_MASKS.names()}

@@ -67,6 +67,9 @@ _EXPORTS = {
     "explain_methods": ".methods",
     "MethodOptions": ".methods",
     "list_methods": ".methods",
+    "run_long": ".longform",
+    "LongformOptions": ".longform",
+    "list_windowings": ".longform",
 }
 
 if TYPE_CHECKING:
@@ -76,6 +79,7 @@ if TYPE_CHECKING:
     from .attention.heads import list_head_sets
     from .audio import load_audio
     from .decoding import DecodingOptions, Transcript
+    from .longform import LongformOptions, list_windowings, run_long
     from .methods import MethodOptions, explain_methods, list_methods
     from .metrics.agreement import list_correlations
     from .metrics.text import list_text_metrics
@@ -101,12 +105,11 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "S2TError", "__version__", "DEFAULT_MODEL", "DecodingOptions", "EncoderSaliencyOptions", "Explanation",
-    "InputSaliencyOptions", "MethodOptions", "Prepared", "SaliencyOptions", "SpeechToTextModel", "StudyOptions",
-    "Transcript",
-    "aggregate", "build_report", "bundled_names", "cross_attention", "explain", "explain_attention", "explain_methods",
-    "list_alignment_methods", "list_baselines", "list_correlations", "list_estimators", "list_head_rankings",
-    "list_head_sets", "list_languages", "list_mask_designs", "list_methods", "list_mask_families", "list_model_loaders",
-    "list_models", "list_normalizations", "list_pooling", "list_presets", "list_scorers", "list_tasks",
-    "list_text_metrics", "list_timestamp_sources", "load_audio", "load_model", "prepare", "preset", "resolve_heads",
-    "run_study", "transcribe", "word_timestamps",
+    "InputSaliencyOptions", "LongformOptions", "MethodOptions", "Prepared", "SaliencyOptions", "SpeechToTextModel",
+    "StudyOptions", "Transcript", "aggregate", "build_report", "bundled_names", "cross_attention", "explain",
+    "explain_attention", "explain_methods", "list_alignment_methods", "list_baselines", "list_correlations",
+    "list_estimators", "list_head_rankings", "list_head_sets", "list_languages", "list_mask_designs", "list_methods",
+    "list_mask_families", "list_model_loaders", "list_models", "list_normalizations", "list_pooling", "list_presets",
+    "list_scorers", "list_tasks", "list_text_metrics", "list_timestamp_sources", "list_windowings", "load_audio",
+    "load_model", "prepare", "preset", "resolve_heads", "run_long", "run_study", "transcribe", "word_timestamps",
 ]

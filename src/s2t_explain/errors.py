@@ -27,6 +27,10 @@ class OptionError(S2TError, ValueError):
     """An option has an invalid value (unknown language, task not supported, bad head set...)."""
 
 
+class EmptyTranscriptError(OptionError):
+    """The model said nothing for this audio (so there is nothing to explain or time)."""
+
+
 class ResultError(S2TError):
     """A stored result file cannot be read."""
 

@@ -25,7 +25,7 @@ from .attention.capture import cross_attention
 from .audio import load_audio
 from .decoding import DecodingOptions, Transcript
 from .decoding.scoring import make_transcript
-from .errors import AudioError, OptionError, check_type
+from .errors import AudioError, EmptyTranscriptError, check_type
 from .executors.base import Executor
 from .features import Features
 from .models.base import SpeechToTextModel
@@ -122,7 +122,7 @@ def explain_attention(model: SpeechToTextModel, audio: Audio | Prepared, *,
     transcript = make_transcript(model, prepared.states, decoding, text=text, distributions=distributions)
     timings["decode"] = time.perf_counter() - t0
     if transcript.n_text_tokens == 0:
-        raise OptionError(
+        raise EmptyTranscriptError(
             "the model produced an empty transcript for this audio; nothing to explain "
             "(force the spoken text if the audio has speech)"
         )

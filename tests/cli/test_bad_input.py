@@ -84,8 +84,9 @@ def test_translate_on_english_only_model(out, capsys):
 
 @pytest.mark.slow
 def test_too_long_audio(tmp_path, out, capsys):
+    """``methods`` takes one clip; transcribe/timestamps/attention/explain cut long audio (tests/longform)."""
     path = write(tmp_path, "long.wav", speechlike(31.0))
-    code, _, err = run(["attention", path, "-o", str(out)], capsys)
+    code, _, err = run(["methods", path, "-o", str(out)], capsys)
     assert_clean_error(code, err, out, "31.0 s", "at most 30 s")
 
 

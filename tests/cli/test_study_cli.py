@@ -9,6 +9,7 @@ import s2t_explain
 from s2t_explain.cli.main import main
 
 SUBSET = Path(s2t_explain.__file__).parent / "data" / "eval" / "tiny.tsv"
+CORPORA = Path(s2t_explain.__file__).parent / "data" / "corpora"
 
 
 @pytest.mark.slow
@@ -47,8 +48,43 @@ def test_study_end_to_end_then_report(tmp_path, capsys):
     assert "data:audio/" in (out / "pages" / "en_01.html").read_text(encoding="utf-8")
 
 
+@pytest.fixture(scope="module")
+def short_tiny_whisper():
+    """The tiny random Whisper with room for 12 tokens: its decoding (random text) stops soon."""
+    from dataclasses import replace
+
+    from helpers import TINY_DIMS, make_tiny_whisper
+
+    return make_tiny_whisper(dims=replace(TINY_DIMS, n_text_ctx=12))
+
+
+def test_study_over_a_kaldi_folder(tmp_path, capsys, monkeypatch, short_tiny_whisper):
+    """A corpus folder in its own format: the first segment of the Kaldi example, end to end."""
+    import s2t_explain.cli.study as study_cli
+
+    monkeypatch.setattr(study_cli, "load", lambda args, status: short_tiny_whisper)
+    out = tmp_path / "run"
+    argv = ["study", "--manifest", str(CORPORA / "kaldi"), "--limit", "1", "-o", str(out), "--masks", "8",
+            "--encoder-masks", "8", "--faithfulness", "off", "--methods", "none", "-q"]
+    assert main(argv) == 0
+    assert "## Agreement" in capsys.readouterr().out
+    record = json.loads((out / "results" / "spk1-talk1-000.json").read_text())
+    assert record["audio"] == str(CORPORA / "kaldi" / "talk1.flac")
+    assert record["segment"] == pytest.approx([0.5, 4.772]) and record["duration_s"] == pytest.approx(4.272)
+    assert record["reference"] == "The shop sells apples and oranges." and record["language"] == "en"
+    assert json.loads((out / "run.json").read_text())["format"] == "kaldi"
+    assert not list((out / "failures").iterdir())
+
+
 @pytest.mark.parametrize("argv,message", [
     (["study", "--manifest", "missing.jsonl", "-o", "OUT"], "manifest not found"),
+    (["study", "--manifest", str(SUBSET), "--format", "sphinx", "-o", "OUT"],
+     "unknown corpus format 'sphinx'; choose one of: jsonl, tsv, csv, librispeech, kaldi, hf-disk"),
+    (["study", "--manifest", ".", "-o", "OUT"], "cannot tell the corpus format of . (an empty folder)"),
+    (["study", "--manifest", ".", "--format", "kaldi", "-o", "OUT"], "not a Kaldi data folder"),
+    (["study", "--manifest", str(SUBSET), "--split", "test", "-o", "OUT"], "the tsv corpus format has no option split"),
+    (["study", "--manifest", str(CORPORA / "hf"), "--split", "dev", "-o", "OUT"],
+     "has no split 'dev'; its splits: test"),
     (["study", "--manifest", str(SUBSET), "-o", "OUT", "--curve-step", "7"], "curve step"),
     (["study", "--manifest", str(SUBSET), "-o", "OUT", "--limit", "0"], "--limit"),
     (["report", "nowhere"], "not a study run folder"),

@@ -44,7 +44,8 @@ def test_tsv(tmp_path):
 
 @pytest.mark.parametrize("name,text,message", [
     ("m.tsv", "audio\tid_missing\n", "header"),
-    ("m.csv", "id,audio\n", "jsonl or .tsv"),
+    ("m.csv", "id,audio\n", "no utterances"),  # CSV is a corpus format too
+    ("m.txt", "id\taudio\n", "cannot tell the corpus format"),
     ("m.jsonl", "\n\n", "no utterances"),
 ])
 def test_unusable_manifests(tmp_path, name, text, message):

@@ -39,7 +39,8 @@ def analyze(monkeypatch):
     result = synthetic_explanation(0)
     n_bins, n_frames = result.features.shape
     prepared = SimpleNamespace(features=SimpleNamespace(values=np.zeros((n_bins, n_frames)), n_frames=n_frames))
-    monkeypatch.setattr(utterance_module, "prepare", lambda model, audio, name=None: prepared)
+    monkeypatch.setattr(utterance_module, "prepare", lambda model, audio, sample_rate=None, name=None: prepared)
+    monkeypatch.setattr(Utterance, "load", lambda self, sample_rate=16_000: np.zeros(sample_rate, np.float32))
     monkeypatch.setattr(utterance_module, "explain", lambda model, prepared, **kwargs: result)
     monkeypatch.setattr(utterance_module, "CurveScorer", FakeScorer)
     import s2t_explain.methods as methods_module
@@ -52,7 +53,7 @@ def analyze(monkeypatch):
         return {n: MethodMap(n, grains.get(n, "encoder"), planted[n], Cost(0.5, 1, 1)) for n in names}
 
     monkeypatch.setattr(methods_module, "explain_methods", fake_methods)
-    model = SimpleNamespace(check_task=lambda task, language: None)
+    model = SimpleNamespace(check_task=lambda task, language: None, sample_rate=16_000)
 
     def run(reference: str | None = "w w w w", faithfulness: str = "both") -> dict:
         options = StudyOptions(faithfulness=faithfulness, curve_step=25,

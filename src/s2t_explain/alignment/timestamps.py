@@ -43,10 +43,14 @@ class Word:
     start: float  # seconds
     end: float
     probability: float  # mean probability of its tokens
+    confidence: float | None = None  # agreement of attention and saliency timings (alignment.checks)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"word": self.word, "start": round(self.start, 3), "end": round(self.end, 3),
-                "probability": round(self.probability, 4)}
+        out: dict[str, Any] = {"word": self.word, "start": round(self.start, 3), "end": round(self.end, 3),
+                               "probability": round(self.probability, 4)}
+        if self.confidence is not None:
+            out["confidence"] = round(self.confidence, 4)
+        return out
 
 
 def alignment_rows(result: Explanation) -> np.ndarray:

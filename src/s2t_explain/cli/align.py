@@ -6,7 +6,9 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
+from ..alignment.checks import with_confidence
 from ..alignment.heads import HEAD_RANKINGS, discover_heads, head_spec
 from ..alignment.subtitles import to_srt, to_vtt
 from ..alignment.timestamps import TIMESTAMP_SOURCES, to_whisper_json, word_timestamps
@@ -18,10 +20,17 @@ from .common import (
     add_model_args,
     add_saliency_args,
     load,
-    load_inputs,
     output_folder,
     positive,
     saliency_options,
+)
+from .longform import (
+    add_longform_args,
+    longform_options,
+    open_inputs,
+    report_failures,
+    timestamp_texts,
+    write_texts,
 )
 from .progress import Status
 
@@ -41,6 +50,7 @@ def add_timestamps(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--out", default=None, help="also write STEM.json, STEM.srt and STEM.vtt here")
     add_model_args(p)
     add_saliency_args(p, tuning=False)
+    add_longform_args(p)
     p.set_defaults(run=run_timestamps)
 
 
@@ -57,7 +67,9 @@ def run_timestamps(args: argparse.Namespace) -> int:
     else:
         spes = needs in SALIENCY_MAPS  # else cross-attention, or another method's map (s2t_explain.methods)
         saliency = saliency_options(args, only=needs) if spes else None  # checked before the model loads
-        model, decoding, prepared = load_inputs(args, status)
+        model, decoding, prepared, stream = open_inputs(args, status)
+        if prepared is None:
+            return _long_timestamps(args, status, model, decoding, stream, saliency, out)
         if saliency is None:
             with status.step("transcribing and capturing cross-attention"):
                 result = explain_attention(model, prepared, decoding=decoding, text=args.text)
@@ -71,6 +83,8 @@ def run_timestamps(args: argparse.Namespace) -> int:
                              progress=not args.quiet)
     heads = head_spec(args.heads, result, args.top) if needs is None else "alignment"
     words = word_timestamps(result, args.source, heads)
+    if args.source != "attention":  # how far two explanations agree on each word's place
+        words = with_confidence(words, word_timestamps(result, "attention", "alignment"))
     resolved = [list(p) for p in result.heads(heads)] if needs is None else None
     document = to_whisper_json(result, words, args.source, resolved)
     texts = {"json": json.dumps(document, indent=2, ensure_ascii=False) + "\n", "srt": to_srt(words),
@@ -84,11 +98,31 @@ def run_timestamps(args: argparse.Namespace) -> int:
     return 0
 
 
+def _long_timestamps(args: argparse.Namespace, status: Status, model: Any, decoding: Any, stream: Any,
+                     saliency: Any, out: Path | None) -> int:
+    """Word timestamps over a recording longer than one window (``s2t_explain.longform``)."""
+    from ..longform import run_long
+
+    sources = ("attention",) if args.source == "attention" else ("attention", args.source)
+    long = run_long(model, stream.name, sources=sources, heads=args.heads, top=args.top, saliency=saliency,
+                    decoding=decoding, options=longform_options(args, model), progress=not args.quiet)
+    texts = timestamp_texts(long, args.source, args.heads if args.source == "attention" else None)
+    if out is not None:
+        write_texts(out, Path(args.audio).stem, texts)
+    print(texts[args.format], end="")
+    code = report_failures(long, status)
+    status.done()
+    return code
+
+
 def add_heads(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("heads", help="rank cross-attention heads for alignment and pick a head set")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--study", help="a study run folder (its stored results, with saliency)")
-    src.add_argument("--manifest", help="an alignment manifest with word timings (data/align/*.jsonl)")
+    src.add_argument("--manifest", help="an alignment corpus with word timings (data/align/*.jsonl; CSV/TSV with "
+                     "a words column; a Kaldi folder with a ctm)")
+    p.add_argument("--format", default="auto", metavar="FORMAT",
+                   help="the --manifest's corpus format: auto, jsonl, csv, tsv or kaldi (default: %(default)s)")
     p.add_argument("--method", default=None, choices=HEAD_RANKINGS.names(),
                    help="default: saliency for --study, reference for --manifest")
     p.add_argument("--map", default="encoder", choices=[*SALIENCY_MAPS, *list_methods()],
@@ -116,7 +150,7 @@ def run_heads(args: argparse.Namespace) -> int:
     else:
         if ranking.needs_saliency:
             raise OptionError(f"--method {method} needs --study RUN (stored saliency maps)")
-        items = read_alignment_manifest(args.manifest)
+        items = read_alignment_manifest(args.manifest, args.format)
         model = load(args, status)
         results = explain_timed(model, items, progress=not args.quiet)
         references = [item.spans for item in items]
@@ -132,7 +166,10 @@ def add_align_bench(sub: argparse._SubParsersAction) -> None:
     from ..study.alignment import ALIGNMENT_METHODS
 
     p = sub.add_parser("align-bench", help="word-timing accuracy of every alignment method on exact boundaries")
-    p.add_argument("--manifest", default=None, help="alignment manifest (default: the bundled English set)")
+    p.add_argument("--manifest", default=None, help="alignment corpus with exact word times: JSONL (words), CSV/TSV "
+                   "(a words column) or a Kaldi folder (ctm) (default: the bundled English set)")
+    p.add_argument("--format", default="auto", metavar="FORMAT",
+                   help="the --manifest's corpus format: auto, jsonl, csv, tsv or kaldi (default: %(default)s)")
     p.add_argument("--methods", nargs="+", default=ALIGNMENT_METHODS.names(), choices=ALIGNMENT_METHODS.names())
     p.add_argument("--top", type=int, default=None, help="heads per discovered set")
     p.add_argument("--limit", type=int, default=None)
@@ -146,6 +183,7 @@ def run_align_bench(args: argparse.Namespace) -> int:
     import s2t_explain
 
     from ..study.alignment import markdown_table, run_bench
+    from ..study.manifest import read_alignment_manifest
 
     status = Status(args.quiet)
     manifest = args.manifest or str(Path(s2t_explain.__file__).parent / "data" / "align" / "en.jsonl")
@@ -153,8 +191,10 @@ def run_align_bench(args: argparse.Namespace) -> int:
     positive(args.top, "--top")
     saliency = saliency_options(args)  # run_bench computes only the maps its methods use
     out = output_folder(args.out) if args.out else None
+    read_alignment_manifest(manifest, args.format)  # a bad corpus fails before the model loads
     model = load(args, status)
-    report = run_bench(model, manifest, args.methods, saliency, args.top, args.limit, progress=not args.quiet)
+    report = run_bench(model, manifest, args.methods, saliency, args.top, args.limit, progress=not args.quiet,
+                       corpus_format=args.format)
     table = markdown_table(report)
     if out is not None:
         write_json(out / "align_bench.json", report)

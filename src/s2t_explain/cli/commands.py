@@ -24,6 +24,15 @@ from .common import (
     saliency_options,
     write_outputs,
 )
+from .longform import (
+    add_longform_args,
+    longform_options,
+    open_inputs,
+    report_failures,
+    timestamp_texts,
+    write_texts,
+    write_window_pages,
+)
 from .progress import Status
 
 
@@ -32,6 +41,7 @@ def add_transcribe(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print tokens and log-probs as JSON")
     p.add_argument("--top", type=int, default=0, metavar="K",
                    help="with --json: the K most likely next tokens at every step (full distributions)")
+    add_longform_args(p)
     p.set_defaults(run=run_transcribe)
 
 
@@ -39,7 +49,17 @@ def run_transcribe(args: argparse.Namespace) -> int:
     if args.top < 0:
         raise OptionError("--top must be >= 0")
     status = Status(args.quiet)
-    model, decoding, prepared = load_inputs(args, status)
+    model, decoding, prepared, stream = open_inputs(args, status)
+    if prepared is None:  # a long recording: window by window, words stitched
+        from ..longform import run_long
+
+        long = run_long(model, stream.name, decoding=decoding, options=longform_options(args, model),
+                        progress=not args.quiet)
+        print(timestamp_texts(long, "attention", "alignment")["json"] if args.json else long.text, end="\n"
+              if not args.json else "")
+        code = report_failures(long, status)
+        status.done()
+        return code
     with status.step("decoding" if args.text is None else "scoring forced text"):
         result = transcribe(model, prepared, decoding=decoding, text=args.text, distributions=args.top > 0)
     if result.n_text_tokens == 0:
@@ -61,6 +81,7 @@ def add_attention(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--heads", default="alignment", help=f"head set for the plot: {', '.join(HEAD_SETS.names())}, "
                    "layer:N, head:L,H or [[L,H],...] (default: %(default)s)")
     add_html_arg(p)
+    add_longform_args(p)
     p.set_defaults(run=run_attention)
 
 
@@ -69,8 +90,10 @@ def run_attention(args: argparse.Namespace) -> int:
 
     status = Status(args.quiet)
     out = output_folder(args.out)
-    model, decoding, prepared = load_inputs(args, status)
+    model, decoding, prepared, stream = open_inputs(args, status)
     resolve_heads(args.heads, model.n_layers, model.n_heads, model.alignment_heads)  # before any work
+    if prepared is None:
+        return _run_long(args, status, model, decoding, stream, out, None, ("attention",))
     with status.step("transcribing and capturing cross-attention"):
         result = explain_attention(model, prepared, decoding=decoding, text=args.text)
     stem = Path(args.audio).stem
@@ -93,6 +116,7 @@ def add_explain(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--methods", nargs="+", default=(), metavar="METHOD",
                    help="also store other explanation methods' maps (see the methods command)")
     add_html_arg(p)
+    add_longform_args(p)
     p.set_defaults(run=run_explain)
 
 
@@ -104,8 +128,14 @@ def run_explain(args: argparse.Namespace) -> int:
     out = output_folder(args.out)
     saliency = saliency_options(args, args.only)  # checks options before anything slow
     workers = executor(args)
-    model, decoding, prepared = load_inputs(args, status)
+    model, decoding, prepared, stream = open_inputs(args, status)
     resolve_heads(args.heads, model.n_layers, model.n_heads, model.alignment_heads)
+    if prepared is None:
+        if workers is not None:
+            raise OptionError("--workers/--ray spread one clip's masks; for a long recording run it without "
+                              "them (its windows run one after another)")
+        sources = ("attention", *(f"saliency-{m}" for m in ("encoder", "input") if getattr(saliency, m) is not None))
+        return _run_long(args, status, model, decoding, stream, out, saliency, sources, tuple(args.methods))
     if workers is not None:
         status.say(f"saliency masks on {workers.describe()}")
     result = explain(model, prepared, saliency=saliency, decoding=decoding, text=args.text, progress=not args.quiet,
@@ -121,6 +151,31 @@ def run_explain(args: argparse.Namespace) -> int:
     status.say(result.reliability_report())
     status.done()
     return 0
+
+
+def _run_long(args: argparse.Namespace, status: Status, model: Any, decoding: Any, stream: Any, out: Path,
+              saliency: Any, sources: tuple[str, ...], methods: tuple[str, ...] = ()) -> int:
+    """``attention`` / ``explain`` on a long recording: OUT/STEM/ holds one result per window
+    (windows/wNNNN.npz, with --html wNNNN.html) and index.json (windows, stitched words, failures);
+    STEM.json / .srt / .vtt beside it time the words over the whole file."""
+    from ..longform import run_long
+
+    stem = Path(args.audio).stem
+    folder = out / stem
+    long = run_long(model, stream.name, sources=sources, heads=args.heads if args.heads != "all" else "alignment",
+                    saliency=saliency, decoding=decoding, options=longform_options(args, model), methods=methods,
+                    out=folder, progress=not args.quiet)
+    source = sources[1] if len(sources) > 1 else sources[0]  # saliency timing when there is saliency
+    write_texts(out, stem, timestamp_texts(long, source, "alignment"))
+    if args.html:
+        with status.step(f"writing {folder}/windows/*.html"):
+            write_window_pages(long, folder, stream)
+    status.say(f"{len(long.windows)} windows in {folder}/ (index.json), words from {source} in "
+               f"{out}/{stem}.{{json,srt,vtt}}")
+    print(long.text)
+    code = report_failures(long, status)
+    status.done()
+    return code
 
 
 def add_methods(sub: argparse._SubParsersAction) -> None:

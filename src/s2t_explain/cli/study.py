@@ -1,11 +1,11 @@
-"""``study`` (run the analysis over a manifest) and ``report`` (rebuild tables and figures)."""
+"""``study`` (run the analysis over a manifest or corpus folder) and ``report`` (rebuild tables and figures)."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from ..errors import OptionError
+from ..corpora import list_corpus_formats, read_corpus
 from ..methods import list_methods
 from ..metrics.agreement import list_correlations
 from ..normalization import NORMALIZATIONS
@@ -28,13 +28,22 @@ from .progress import Status
 
 def add_study(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("study", help="cross-attention vs saliency over a dataset (tables and figures)")
-    p.add_argument("--manifest", required=True, help="JSONL or TSV: id, audio, [reference, language, task]")
+    p.add_argument("--manifest", required=True, metavar="PATH",
+                   help="a manifest file (JSONL, TSV, CSV: id, audio, [reference, language, task, start, end]) "
+                   "or a corpus folder (LibriSpeech, Kaldi data folder, Hugging Face save_to_disk)")
+    p.add_argument("--format", default="auto", metavar="FORMAT",
+                   help=f"corpus format: auto (detect) or one of {', '.join(list_corpus_formats())} "
+                   "(default: %(default)s)")
+    p.add_argument("--split", default=None, help="hf-disk: the DatasetDict split (default: the only or first one)")
+    p.add_argument("--text-column", default=None,
+                   help="hf-disk: the transcript column (default: text, sentence, transcription, ...)")
+    p.add_argument("--audio-column", default=None, help="hf-disk: the audio column (default: audio)")
     p.add_argument("-o", "--out", required=True, help="run folder (created; an existing one is resumed)")
     add_model_args(p, decoding=False)
     p.add_argument("--task", default="transcribe", choices=list(TASKS),
                    help="for lines without a task (default: %(default)s)")
     p.add_argument("--language", default=None, help="for lines without a language")
-    p.add_argument("--limit", type=int, default=None, help="only the first N manifest lines")
+    p.add_argument("--limit", type=int, default=None, help="only the first N manifest entries")
     add_saliency_args(p)
     p.add_argument("--pooling", default="max", choices=POOLING.names(), help="SM_X to encoder frames (default: max)")
     p.add_argument("--normalization", default="zscore", choices=NORMALIZATIONS.names())
@@ -53,7 +62,7 @@ def add_study(sub: argparse._SubParsersAction) -> None:
                    f"{', '.join(list_methods())}, 'all', or 'none' (default: {' '.join(DEFAULT_METHODS)})")
     p.add_argument("--ig-steps", type=int, default=16, help="Integrated Gradients steps (default: %(default)s)")
     add_scale_args(p, "the utterances")
-    p.add_argument("--shard", default=None, metavar="K/N", help="only every N-th manifest line from line K "
+    p.add_argument("--shard", default=None, metavar="K/N", help="only every N-th manifest entry from the K-th "
                    "(job arrays: N processes share the run folder; `report RUN` once all are done)")
     p.set_defaults(run=run_study_command)
 
@@ -74,8 +83,11 @@ def run_study_command(args: argparse.Namespace) -> int:
     status = Status(args.quiet)
     positive(args.limit, "--limit")
     out = output_folder(args.out)
-    if not Path(args.manifest).is_file():
-        raise OptionError(f"manifest not found: {args.manifest}")
+    # the corpus is opened (format, options, first entry) before the model loads
+    corpus = read_corpus(args.manifest, args.format, split=args.split, text_column=args.text_column,
+                         audio_column=args.audio_column)
+    if corpus.note:
+        status.say(corpus.note)
     options = StudyOptions(saliency=saliency_options(args), pooling=args.pooling, normalization=args.normalization,
                            include_eos=args.include_eos, faithfulness=args.faithfulness, against=args.against,
                            translation_metric=args.translation_metric, curve_step=args.curve_step,
@@ -88,7 +100,7 @@ def run_study_command(args: argparse.Namespace) -> int:
     if workers is not None:
         status.say(f"utterances on {workers.describe()}")
     try:
-        summary = run_study(model, args.manifest, out, options, args.task, args.language, args.limit,
+        summary = run_study(model, corpus, out, options, args.task, args.language, args.limit,
                             progress=not args.quiet, executor=workers, shard=shard)
     except KeyboardInterrupt:
         status.say(f"\ninterrupted; finished utterances are kept in {out}/results. "

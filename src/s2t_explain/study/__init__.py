@@ -1,8 +1,10 @@
 """Dataset runs: the cross-attention vs saliency study (agreement, faithfulness, tables, figures)
-and the alignment benchmark (word timings against exact boundaries).
+and the alignment benchmark (word timings against exact boundaries). Corpora are read, streamed, by
+``s2t_explain.corpora`` (manifests, LibriSpeech, Kaldi, Hugging Face save_to_disk folders).
 
 >>> from s2t_explain.study import StudyOptions, run_study, build_report
 >>> run_study(model, "eval/en.jsonl", "runs/en", StudyOptions())
+>>> run_study(model, "LibriSpeech/dev-clean", "runs/ls", StudyOptions(), limit=100)   # any corpus format
 >>> build_report("runs/en")     # tables/ (CSV, Parquet, Markdown), figures/, report.md
 >>> from s2t_explain.study import run_bench
 >>> run_bench(model, "align/en.jsonl", ["alignment-heads", "saliency-encoder"], saliency=preset("fast"))

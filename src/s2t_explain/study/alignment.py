@@ -83,7 +83,8 @@ def explain_timed(model: SpeechToTextModel, items: Sequence[TimedUtterance], sal
     ``saliency`` when given (multilingual models get the manifest's language)."""
     results: list[Explanation] = []
     for item in tqdm(items, desc="explaining", unit="utt", disable=not progress):
-        prepared = prepare(model, item.audio, name=str(item.audio))
+        samples = item.load(model.sample_rate)  # only the utterance's segment is read
+        prepared = prepare(model, samples, sample_rate=model.sample_rate, name=item.source)
         decoding = DecodingOptions(language=item.language if model.multilingual else None)
         if saliency is not None:
             results.append(explain(model, prepared, saliency=saliency, decoding=decoding, text=item.reference,
@@ -104,8 +105,11 @@ def _chosen_heads(method: AlignmentMethod, scores: list[np.ndarray] | None, u: i
 
 def run_bench(model: SpeechToTextModel, manifest: str | Path, methods: Sequence[str] | None = None,
               saliency: SaliencyOptions | None = None, top: int | None = None, limit: int | None = None,
-              progress: bool = True) -> dict[str, Any]:
-    """Time every utterance with every method; returns {"methods": {name: metrics}, "heads": ..., "skipped": ...}."""
+              progress: bool = True, corpus_format: str = "auto") -> dict[str, Any]:
+    """Time every utterance with every method; returns {"methods": {name: metrics}, "heads": ..., "skipped": ...}.
+
+    ``manifest``: an alignment corpus in ``corpus_format`` (``read_alignment_manifest``: JSON Lines,
+    CSV/TSV with ``words``, or a Kaldi folder with a ``ctm``)."""
     names = list(methods) if methods is not None else ALIGNMENT_METHODS.names()
     chosen = {name: ALIGNMENT_METHODS.get(name) for name in names}  # unknown names fail here
     maps = set().union(*(m.saliency_maps for m in chosen.values()))
@@ -114,7 +118,7 @@ def run_bench(model: SpeechToTextModel, manifest: str | Path, methods: Sequence[
             raise OptionError("saliency-based alignment methods need saliency options")
         check_type(saliency, SaliencyOptions, "saliency")
         saliency = replace(saliency, **{m: None for m in SALIENCY_MAPS if m not in maps})  # type: ignore[arg-type]
-    items = read_alignment_manifest(manifest)[:limit]
+    items = read_alignment_manifest(manifest, corpus_format)[:limit]
     results = explain_timed(model, items, saliency if maps else None, progress)
     k = top or default_head_count(results[0])
     references = [item.spans for item in items]

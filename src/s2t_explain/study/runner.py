@@ -10,6 +10,10 @@ Run folder layout:
   tables/, figures/        written by ``study.report`` at the end (and by ``s2t-explain report``)
 Every file is written atomically. An interrupted run (Ctrl-C, kill -9) resumes where it stopped:
 complete utterances are skipped, failed ones are tried again.
+
+The corpus (``corpora.read_corpus``: a manifest file or a corpus folder) is streamed: utterances
+are read as the run reaches them, so a corpus of any size starts at once, and ``limit`` / ``shard``
+slice the stream.
 """
 
 from __future__ import annotations
@@ -17,20 +21,21 @@ from __future__ import annotations
 import json
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
+from itertools import chain, islice
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from tqdm import tqdm
 
+from ..corpora import BadLine, Corpus, Utterance, read_corpus
 from ..errors import OptionError, S2TError
 from ..executors.base import Executor
 from ..files import write_json
 from ..models.base import SpeechToTextModel
 from ..results.explanation import Explanation
-from .manifest import BadLine, Utterance, read_manifest
 from .options import StudyOptions
 from .record import FailureRecord, UtteranceRecord
 from .utterance import analyze
@@ -52,9 +57,13 @@ class RunSummary:
 
 
 def run_config(model: SpeechToTextModel, manifest: Path, options: StudyOptions, task: str,
-               language: str | None) -> dict[str, Any]:
-    return {"version": RUN_VERSION, "model": model.name, "manifest": str(manifest), "task": task,
-            "language": language, "options": json.loads(json.dumps(asdict(options)))}
+               language: str | None, corpus_format: str = "jsonl",
+               corpus_options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What ``run.json`` records; ``check_config`` compares the keys that change results (not the
+    manifest's path nor its format: a moved or converted corpus resumes)."""
+    return {"version": RUN_VERSION, "model": model.name, "manifest": str(manifest), "format": corpus_format,
+            "format_options": corpus_options or {}, "task": task, "language": language,
+            "options": json.loads(json.dumps(asdict(options)))}
 
 
 def check_config(out: Path, config: dict[str, Any]) -> None:
@@ -137,45 +146,77 @@ def _worker_state(payload: dict[str, Any]) -> dict[str, Any]:
     return payload
 
 
-def run_study(model: SpeechToTextModel, manifest: str | Path, out: str | Path, options: StudyOptions = StudyOptions(),
-              task: str = "transcribe", language: str | None = None, limit: int | None = None,
-              progress: bool = True, executor: Executor | None = None, shard: tuple[int, int] | None = None,
-              analyze_fn: Analyze | None = None) -> RunSummary:
+def _sliced(items: Iterable[Utterance | BadLine], limit: int | None,
+            shard: tuple[int, int] | None) -> Iterator[Utterance | BadLine]:
+    """The first ``limit`` entries, then every N-th from the K-th (shard K/N)."""
+    stream = iter(items)
+    if limit is not None:
+        stream = islice(stream, limit)
+    if shard is not None:
+        stream = islice(stream, shard[0] - 1, None, shard[1])
+    return stream
+
+
+def _expected(size: int | None, limit: int | None, shard: tuple[int, int] | None) -> int | None:
+    """How many entries ``_sliced`` gives from a corpus of ``size`` (None: unknown)."""
+    if size is None:
+        return None
+    if limit is not None:
+        size = min(size, limit)
+    return size if shard is None else len(range(shard[0] - 1, size, shard[1]))
+
+
+def run_study(model: SpeechToTextModel, manifest: str | Path | Corpus, out: str | Path,
+              options: StudyOptions = StudyOptions(), task: str = "transcribe", language: str | None = None,
+              limit: int | None = None, progress: bool = True, executor: Executor | None = None,
+              shard: tuple[int, int] | None = None, analyze_fn: Analyze | None = None, corpus_format: str = "auto",
+              corpus_options: dict[str, Any] | None = None) -> RunSummary:
     """Analyze every utterance of ``manifest`` into ``out`` (resuming), recording failures.
 
-    ``executor`` (``s2t_explain.executors``) runs utterances on workers that each hold one copy of
-    the model; only this process writes files, so a retried utterance is written once. ``shard``
-    (K, N) takes every N-th manifest line from line K: N processes (a job array) can share one run
-    folder, and ``build_report`` on it afterwards gives the tables of one whole run.
+    ``manifest``: a manifest file or corpus folder (read with ``corpora.read_corpus(manifest,
+    corpus_format, **corpus_options)``), or a corpus already opened with it. Entries are streamed:
+    ``limit`` takes the first N, ``shard`` (K, N) every N-th from the K-th, so N processes (a job
+    array) can share one run folder, and ``build_report`` on it afterwards gives the tables of one
+    whole run. ``executor`` (``s2t_explain.executors``) runs utterances on workers that each hold
+    one copy of the model, a window of utterances at a time; only this process writes files, so a
+    retried utterance is written once.
     """
     t0 = time.perf_counter()
     analyze_fn = analyze_fn or analyze
-    manifest, out = Path(manifest), Path(out)
-    items = read_manifest(manifest)
-    if limit is not None:
-        items = items[:limit]
-    if shard is not None:
-        k, n = shard
-        items = items[k - 1 :: n]
+    corpus = manifest if isinstance(manifest, Corpus) else read_corpus(manifest, corpus_format,
+                                                                       **(corpus_options or {}))
+    out = Path(out)
     results, failures = out / "results", out / "failures"
+    counts = {"done": 0, "computed": 0, "failed": 0}
 
-    def todo() -> list[Utterance | BadLine]:
-        return [it for it in items if not (isinstance(it, Utterance) and (results / f"{it.id}.json").exists())]
+    def complete(item: Utterance | BadLine) -> bool:
+        return isinstance(item, Utterance) and (results / f"{item.id}.json").exists()
+
+    # read up to the first utterance left to compute (complete ones are only counted): workers
+    # start only when there is one, and a finished run starts none
+    stream = _sliced(corpus, limit, shard)
+    ahead: list[Utterance | BadLine] = []
+    for item in stream:
+        if complete(item):
+            counts["done"] += 1
+            continue
+        ahead.append(item)
+        if isinstance(item, Utterance):
+            break
 
     with ExitStack() as stack:
-        # workers first, and only when there is model work: an unreachable cluster fails before the
-        # run folder is made, and a finished run starts none
+        # workers first: an unreachable cluster fails before the run folder is made
         workers = None
-        if executor is not None and any(isinstance(it, Utterance) for it in todo()):
+        if executor is not None and any(isinstance(it, Utterance) for it in ahead):
             workers = stack.enter_context(executor.open(_worker_state, {"model": model, "analyze": analyze_fn}))
         out.mkdir(parents=True, exist_ok=True)
         stack.enter_context(run_lock(out, shard))
-        check_config(out, run_config(model, manifest.resolve(), options, task, language))
+        check_config(out, run_config(model, corpus.path.resolve(), options, task, language, corpus.name,
+                                     corpus.options))
         results.mkdir(exist_ok=True)
         failures.mkdir(exist_ok=True)
-        pending = todo()  # again, under the lock
-        counts = {"computed": 0, "failed": 0}
-        bar = tqdm(total=len(pending), desc="utterances", unit="utt", disable=not progress, dynamic_ncols=True)
+        bar = tqdm(total=_expected(corpus.size, limit, shard), initial=counts["done"], desc="utterances",
+                   unit="utt", disable=not progress, dynamic_ncols=True)
 
         def finish(uid: str, outcome: tuple[Explanation, UtteranceRecord] | FailureRecord) -> None:
             if isinstance(outcome, tuple):
@@ -191,15 +232,27 @@ def run_study(model: SpeechToTextModel, manifest: str | Path, out: str | Path, o
             bar.set_postfix_str(f"{uid} done, {counts['failed']} failed")
 
         def failure(item: Utterance, error: BaseException) -> FailureRecord:
-            return {"id": item.id, "audio": str(item.audio), "reason": _reason(error)}
+            record: dict[str, Any] = {"id": item.id, "audio": str(item.audio), "reason": _reason(error)}
+            if item.segment is not None:
+                record["segment"] = list(item.segment)
+            return cast(FailureRecord, record)
 
-        utterances = [it for it in pending if isinstance(it, Utterance)]
-        for bad in pending:
-            if isinstance(bad, BadLine):
-                finish(bad.id, {"id": bad.id, "line": bad.line, "reason": bad.reason})
+        def pending() -> Iterator[Utterance]:
+            """The utterances left to compute (checked again, under the lock); bad entries are
+            recorded and complete utterances counted on the way."""
+            for item in chain(ahead, stream):
+                if isinstance(item, BadLine):
+                    line = {"line": item.line} if item.line else {}  # 0: the entry has no line
+                    finish(item.id, cast(FailureRecord, {"id": item.id, **line, "reason": item.reason}))
+                elif complete(item):
+                    counts["done"] += 1
+                    bar.update(1)
+                else:
+                    yield item
+
         try:
             if workers is None:
-                for item in utterances:
+                for item in pending():
                     def stage(what: str, uid: str = item.id) -> None:
                         bar.set_postfix_str(f"{uid}: {what}")
 
@@ -212,11 +265,13 @@ def run_study(model: SpeechToTextModel, manifest: str | Path, out: str | Path, o
                         outcome = failure(item, e)
                     finish(item.id, outcome)
             else:
-                work = [(item, options, task, language) for item in utterances]
-                for index, outcome in workers.imap_unordered(_analyze_in_worker, work):
-                    item = utterances[index]
-                    finish(item.id, failure(item, outcome) if isinstance(outcome, BaseException) else outcome)
+                todo = pending()
+                while window := list(islice(todo, max(4 * workers.width, 16))):
+                    work = [(item, options, task, language) for item in window]
+                    for index, outcome in workers.imap_unordered(_analyze_in_worker, work):
+                        item = window[index]
+                        finish(item.id, failure(item, outcome) if isinstance(outcome, BaseException) else outcome)
         finally:
             bar.close()
-    done = len(items) - len(pending)
-    return RunSummary(done, counts["computed"], counts["failed"], len(items), time.perf_counter() - t0)
+    total = counts["done"] + counts["computed"] + counts["failed"]
+    return RunSummary(counts["done"], counts["computed"], counts["failed"], total, time.perf_counter() - t0)

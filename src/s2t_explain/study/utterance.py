@@ -11,17 +11,19 @@ Returns the :class:`Explanation` (saved as the utterance's ``.npz``) and a JSON-
 - ``methods``: each other explanation method (``StudyOptions.methods``) scored against SPES, with its
   cost (``study.methods``); their maps join the faithfulness curves and are kept in the ``.npz``;
 - ``tokens``: per-token kinds, probabilities, attention entropy and row correlations;
-- ``reliability``, ``masks``, the transcript, its WER/BLEU against the reference, and timings.
+- ``reliability``, ``masks``, the transcript, its WER/BLEU against the reference, and timings;
+- ``audio`` (the file) and, for an utterance that is part of it, ``segment``: [start, end] seconds.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
+from ..corpora import Utterance
 from ..decoding import DecodingOptions
 from ..errors import OptionError
 from ..metrics.agreement import agreement, correlate, normalize
@@ -32,7 +34,6 @@ from ..pipeline import explain, prepare
 from ..pooling import pool
 from ..results.explanation import Explanation
 from .faithfulness import CurveScorer, faithfulness_curves
-from .manifest import Utterance
 from .methods import compare_methods, method_maps, token_analysis
 from .options import StudyOptions
 from .record import Comparison, FaithfulnessRecord, UtteranceRecord
@@ -99,7 +100,8 @@ def analyze(model: SpeechToTextModel, utterance: Utterance, options: StudyOption
     if options.against == "reference" and not utterance.reference:  # before any model work
         raise OptionError("scoring against the reference needs a reference text for every utterance")
     say("decoding")
-    prepared = prepare(model, utterance.audio, name=str(utterance.audio))
+    samples = utterance.load(model.sample_rate)  # only the utterance's segment is read
+    prepared = prepare(model, samples, sample_rate=model.sample_rate, name=utterance.source)
     say("saliency")
     result = explain(model, prepared, saliency=options.saliency, decoding=decoding, progress=False)
     t_explain = time.perf_counter() - t0
@@ -147,6 +149,8 @@ def analyze(model: SpeechToTextModel, utterance: Utterance, options: StudyOption
         "masks": {name: run.get("n_masks") for name, run in saliency_runs.items()},
         "timings_s": {"explain": t_explain, "faithfulness": t_faith, "total": time.perf_counter() - t0},
     }
+    if utterance.segment is not None:  # where in ``audio`` the utterance lies (seconds)
+        cast(dict[str, Any], record)["segment"] = [utterance.segment[0], utterance.segment[0] + result.duration]
     if utterance.reference:
         record["reference_score"] = {metric: TEXT_METRICS.get(metric)(transcript.text, utterance.reference)}
     if runs:

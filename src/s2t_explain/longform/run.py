@@ -1,0 +1,250 @@
+"""Long recordings end to end: plan windows, explain or align each, stitch the words into one timeline.
+
+Results are one :class:`Explanation` per window plus an index, not one result with a window axis:
+windows differ in tokens (I) and speech frames (T'), so a window axis would pad every map to the
+largest window, and a one-hour file would have to sit in memory or in one file that is rewritten
+as windows finish. Per-window files are written atomically as each window ends, so a run keeps its
+memory at one window's worth, resumes where it stopped, and every tool for one utterance (``html``,
+``timestamps RESULT.npz``, the explorer) works on a window as it is. ``OUT/index.json`` (schema
+in :func:`index_document`) lists the windows with their times in the file, the stitched words and
+any failed windows.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from ..alignment.checks import clean_words, snap_to_speech, with_confidence
+from ..alignment.heads import head_spec
+from ..alignment.timestamps import TIMESTAMP_SOURCES, Word, word_timestamps
+from ..decoding import DecodingOptions
+from ..errors import AudioError, EmptyTranscriptError, OptionError, S2TError, check_type
+from ..files import write_json
+from ..models.base import SpeechToTextModel
+from ..results.explanation import SALIENCY_MAPS, Explanation
+from ..saliency.options import SaliencyOptions, preset
+from .options import LongformOptions
+from .stitch import append, owned, shift
+from .stream import AudioStream
+from .vad import speech_frames
+from .windows import WINDOWINGS, Window
+
+INDEX_VERSION = 1
+SENTENCE_END = (".", "?", "!", "。", "？", "！")
+SEGMENT_GAP = 1.0  # seconds of pause that start a new output segment (ours)
+
+
+@dataclass
+class LongResult:
+    """Stitched words of a long recording, per timestamp source, with the windows they came from."""
+
+    audio: str
+    duration: float
+    model: str
+    windows: list[Window]
+    words: dict[str, list[Word]]  # source -> words in file time, each exactly once, checked
+    window_texts: list[str | None]  # each window's transcript (None: silent, empty or failed)
+    failures: list[dict[str, Any]] = field(default_factory=list)  # {"window", "start", "end", "reason"}
+    seconds: float = 0.0
+
+    @property
+    def text(self) -> str:
+        first = next(iter(self.words.values()), [])
+        return "".join(w.word for w in first).strip()
+
+    def segments(self, source: str) -> list[dict[str, Any]]:
+        """Whisper tools' segments: words grouped up to a sentence end or a pause over SEGMENT_GAP."""
+        groups: list[list[Word]] = []
+        for w in self.words[source]:
+            if not groups or groups[-1][-1].word.rstrip().endswith(SENTENCE_END) or \
+                    w.start - groups[-1][-1].end > SEGMENT_GAP:
+                groups.append([])
+            groups[-1].append(w)
+        return [{"id": k, "start": round(g[0].start, 3), "end": round(g[-1].end, 3),
+                 "text": "".join(w.word for w in g), "words": [w.to_dict() for w in g]}
+                for k, g in enumerate(groups)]
+
+    def to_whisper_json(self, source: str, heads: Any = None) -> dict[str, Any]:
+        return {"text": self.text, "duration": round(self.duration, 3), "segments": self.segments(source),
+                "source": source, "heads": heads if source == "attention" else None,
+                "windows": [w.to_dict() for w in self.windows], "failed_windows": self.failures}
+
+
+def _needs(sources: Sequence[str], saliency: SaliencyOptions | None) -> tuple[set[str], list[str]]:
+    """The SPES maps and the other methods' maps that ``sources`` align; SPES maps must be in ``saliency``."""
+    maps, methods = set(), []
+    for source in sources:
+        need = TIMESTAMP_SOURCES.get(source).saliency  # unknown sources fail here
+        if need in SALIENCY_MAPS:
+            maps.add(need)
+        elif need is not None:
+            methods.append(need)
+    for m in maps:
+        if saliency is None or getattr(saliency, m) is None:
+            raise OptionError(f"timing words from {m} saliency needs saliency options with that map")
+    return maps, methods
+
+
+def window_result(model: SpeechToTextModel, samples: np.ndarray, name: str, decoding: DecodingOptions,
+                  saliency: SaliencyOptions | None, methods: list[str]) -> Explanation | None:
+    """One window explained (cross-attention, plus saliency when given, plus ``methods``' maps);
+    None when the model says nothing there."""
+    from ..pipeline import explain, explain_attention, prepare
+
+    prepared = prepare(model, samples, sample_rate=model.sample_rate, name=name)
+    try:
+        if saliency is not None:
+            return explain(model, prepared, saliency=saliency, decoding=decoding, progress=False, methods=methods)
+        result = explain_attention(model, prepared, decoding=decoding)
+    except EmptyTranscriptError:
+        return None
+    if methods:
+        from ..methods import add_methods
+
+        add_methods(result, model, prepared, methods)
+    return result
+
+
+def window_words(result: Explanation, window: Window, sources: Sequence[str], heads: str | list,
+                 top: int | None = None, speech: np.ndarray | None = None) -> dict[str, list[Word]]:
+    """Words of one window per source, in file time, only those whose middle the window owns.
+
+    ``speech`` (10 ms frames of the whole file) snaps word edges out of silence first, so a word
+    after a pause is judged by where it is said, not by the pause it was stretched over.
+
+    When ``attention`` and a saliency source are both asked for, each word carries the agreement of
+    the two timings as its ``confidence`` (``alignment.checks.timing_agreement``).
+    """
+    raw = {s: word_timestamps(result, s, head_spec(heads, result, top) if s == "attention" else "alignment")
+           for s in sources}
+    others = [s for s in sources if s != "attention"]
+    if "attention" in raw and others:
+        attention = raw["attention"]
+        raw["attention"] = with_confidence(attention, raw[others[0]])
+        for s in others:
+            raw[s] = with_confidence(raw[s], attention)
+    out = {}
+    for s, words in raw.items():
+        words = shift(words, window.start)
+        out[s] = owned(snap_to_speech(words, speech) if speech is not None else words, window)
+    return out
+
+
+def run_config(stream: AudioStream, model: SpeechToTextModel, decoding: DecodingOptions,
+               saliency: SaliencyOptions | None, options: LongformOptions, methods: Sequence[str]) -> dict[str, Any]:
+    """What the per-window results depend on (checked when a run folder is resumed)."""
+    return json.loads(json.dumps({
+        "version": INDEX_VERSION, "audio": stream.name, "samples": stream.frames, "rate": stream.rate,
+        "model": model.name, "decoding": asdict(decoding), "saliency": asdict(saliency) if saliency else None,
+        "methods": list(methods), "longform": asdict(options)}))
+
+
+def _check_resume(out: Path, config: dict[str, Any]) -> None:
+    path = out / "index.json"
+    if not path.exists():
+        return
+    try:
+        old = json.loads(path.read_text(encoding="utf-8")).get("config", {})
+    except (OSError, json.JSONDecodeError) as e:
+        raise OptionError(f"{path} is damaged ({e}); use a new output folder") from None
+    changed = [k for k in config if old.get(k) != config[k]]
+    if changed:
+        raise OptionError(f"{out} holds windows made with other settings ({', '.join(changed)} differ); "
+                          "rerun with the same settings to resume, or use a new output folder")
+
+
+def index_document(long: LongResult, config: dict[str, Any], files: list[str | None], done: bool,
+                   heads: Any) -> dict[str, Any]:
+    """``index.json``: config, windows (times, result file or null, transcript), words per source, failures."""
+    return {"config": config, "complete": done, "duration": round(long.duration, 3), "seconds": round(long.seconds, 2),
+            "windows": [{**w.to_dict(), "result": f, "text": t} for w, f, t in zip(long.windows, files,
+                                                                                   long.window_texts)],
+            "failed_windows": long.failures, "text": long.text,
+            "words": {s: [w.to_dict() for w in ws] for s, ws in long.words.items()}, "heads": heads}
+
+
+def run_long(model: SpeechToTextModel, audio: str | Path | np.ndarray, *, sources: Sequence[str] = ("attention",),
+             heads: str | list = "alignment", top: int | None = None, saliency: SaliencyOptions | str | None = None,
+             decoding: DecodingOptions = DecodingOptions(), options: LongformOptions = LongformOptions(),
+             methods: Sequence[str] = (), out: str | Path | None = None, sample_rate: int | None = None,
+             progress: bool = True) -> LongResult:
+    """Transcribe, explain and time a recording of any length, window by window.
+
+    ``sources``: timestamp sources to stitch (``list_timestamp_sources()``); saliency sources need
+    ``saliency`` with their map. ``out``: a folder for one result per window (``windows/wNNNN.npz``)
+    and ``index.json``; an existing folder made with the same settings is resumed, its finished
+    windows read back instead of recomputed. Without ``out`` nothing is kept but the words, so
+    memory stays at one window's worth for any length. A window that fails (unreadable samples, a
+    model error a user can cause) is recorded in ``failures`` and the rest go on.
+    """
+    check_type(decoding, DecodingOptions, "decoding")
+    check_type(options, LongformOptions, "options")
+    if isinstance(saliency, str):
+        saliency = preset(saliency)
+    if saliency is not None:
+        check_type(saliency, SaliencyOptions, "saliency")
+    if not sources:
+        raise OptionError("give at least one timestamp source")
+    _, extra = _needs(sources, saliency)
+    methods = list(dict.fromkeys([*methods, *extra]))
+    model.check_task(decoding.task, decoding.language)
+    t0 = time.perf_counter()
+    stream = AudioStream(audio, model.sample_rate, source_rate=sample_rate)
+    level = stream.envelope()
+    speech = speech_frames(level, options)
+    if not speech.any():
+        raise AudioError(f"{stream.name} is silent: the speech detector found nothing to transcribe")
+    windows = WINDOWINGS.get(options.windowing)().plan(stream.duration, level, speech, options)
+    config = run_config(stream, model, decoding, saliency, options, methods)
+    folder = Path(out) if out is not None else None
+    if folder is not None:
+        if folder.exists() and not folder.is_dir():
+            raise OptionError(f"output {folder} exists and is not a folder")
+        _check_resume(folder, config)
+        (folder / "windows").mkdir(parents=True, exist_ok=True)
+    long = LongResult(stream.name, stream.duration, model.name, windows, {s: [] for s in sources},
+                      [None] * len(windows))
+    files: list[str | None] = [None] * len(windows)
+    bar = tqdm(total=len(windows), desc="windows", unit="win", disable=not progress, dynamic_ncols=True)
+    try:
+        for w in windows:
+            file = folder / "windows" / f"w{w.index:04d}.npz" if folder is not None else None
+            try:
+                if file is not None and file.exists():
+                    result: Explanation | None = Explanation.load(file)
+                else:
+                    samples = stream.read(w.start, w.end)
+                    result = None if stream.is_silent(samples) else window_result(
+                        model, samples, f"{stream.name}#{w.start:.2f}-{w.end:.2f}", decoding, saliency, methods)
+                    if result is not None and file is not None:
+                        result.save(file)
+                if result is not None:
+                    files[w.index] = file.name if file is not None else None
+                    long.window_texts[w.index] = result.transcript.text
+                    found = window_words(result, w, sources, heads, top, speech if options.snap else None)
+                    for s, words in found.items():
+                        append(long.words[s], words)
+            except S2TError as e:
+                long.failures.append({"window": w.index, "start": round(w.start, 3), "end": round(w.end, 3),
+                                      "reason": str(e)})
+            bar.set_postfix_str(f"{min(w.end, stream.duration):.0f}/{stream.duration:.0f} s of audio", refresh=False)
+            bar.update(1)
+            long.seconds = time.perf_counter() - t0
+            if folder is not None:
+                write_json(folder / "index.json", index_document(long, config, files, False, heads))
+    finally:
+        bar.close()
+    for s in sources:
+        long.words[s] = clean_words(long.words[s], options.min_word)
+    long.seconds = time.perf_counter() - t0
+    if folder is not None:
+        write_json(folder / "index.json", index_document(long, config, files, True, heads))
+    return long
