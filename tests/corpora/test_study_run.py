@@ -32,6 +32,8 @@ class LoadingAnalysis:
                        "faithfulness": {"decode": fake_faithfulness(0)}, "reliability": {"input": 0.9},
                        "reliability_pooled": {"input": 0.95}, "masks": {"input": 8},
                        "timings_s": {"explain": 0.1, "faithfulness": 0.1, "total": 0.2}})
+        if utterance.segment is not None:  # as study.utterance.analyze records it
+            record["segment"] = [utterance.segment[0], utterance.segment[0] + samples.shape[0] / 16_000]
         return result, json.loads(json.dumps(record))
 
 
@@ -69,6 +71,17 @@ def test_bad_entries_are_recorded_and_the_others_finish(tmp_path, kaldi, monkeyp
     monkeypatch.setattr(runner, "analyze", again)
     summary = run_study(Model(), kaldi, out, StudyOptions(), progress=False)
     assert again.calls == {} and (summary.done, summary.computed, summary.failed) == (3, 0, 4)
+
+
+def test_explorer_pages_of_segments_embed_the_segment(tmp_path, kaldi, monkeypatch):
+    from s2t_explain.explorer import study_pages
+
+    monkeypatch.setattr(runner, "analyze", LoadingAnalysis())
+    out = tmp_path / "run"
+    run_study(Model(), kaldi, out, StudyOptions(), progress=False)
+    study_pages(out, figures=False)
+    page = (out / "pages" / "b.html").read_text()
+    assert "data:audio/" in page and "Audio not embedded" not in page  # 1.0-2.5 s of rec.flac, not "not found"
 
 
 def test_limit_and_shards_slice_the_stream(tmp_path, kaldi, monkeypatch):

@@ -4,13 +4,13 @@ to one explorer page per utterance (``RUN/report.html``, ``RUN/pages/ID.html``).
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..errors import ResultError
+from ..errors import AudioError, ResultError
 from ..results import Explanation
 from ..study.report import build_report, load_records
 from .data import PageOptions
@@ -41,7 +41,7 @@ def study_pages(run: str | Path, options: PageOptions = PageOptions(), figures: 
         if npz.exists():
             try:
                 utterance_page(Explanation.load(npz), run / PAGES / f"{r['id']}.html", options=options,
-                               back=f"../{PAGE}")
+                               back=f"../{PAGE}", audio=_segment_audio(r))
             except ResultError:
                 continue
             ids.append(r["id"])
@@ -49,6 +49,20 @@ def study_pages(run: str | Path, options: PageOptions = PageOptions(), figures: 
             progress(k + 1, len(records))
     data = study_data(run, records, failures, tables, set(ids))
     return write_page(run / PAGE, data, f"s2t-explain study: {run.name}")
+
+
+def _segment_audio(record: Mapping[str, Any]) -> np.ndarray | None:
+    """The samples of an utterance that is a segment of a longer file (None: the page reads the file
+    the result names, or says why it cannot)."""
+    from ..corpora.utterance import Utterance
+
+    segment = record.get("segment")
+    if not segment or not Path(record["audio"]).is_file():
+        return None
+    try:
+        return Utterance(record["id"], Path(record["audio"]), start=segment[0], end=segment[1]).load()
+    except AudioError:
+        return None
 
 
 def study_data(run: Path, records: list, failures: list, tables: dict[str, list[dict[str, Any]]],

@@ -138,6 +138,25 @@ def window_words(result: Explanation, window: Window, sources: Sequence[str], he
     return out
 
 
+def release_memory() -> None:
+    """Hand freed heap back to the system after a window (glibc only; elsewhere a no-op).
+
+    Windows differ in tokens and frames, so each allocates tensors of new sizes; glibc keeps the
+    freed blocks, fragmented, and the resident size creeps up window after window (measured with
+    SM_H over 21 windows: 760 MB to 1.37 GB without this, about 530 MB after every window with it).
+    """
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    name = ctypes.util.find_library("c")
+    try:
+        ctypes.CDLL(name).malloc_trim(0)  # type: ignore[union-attr]
+    except (OSError, AttributeError, TypeError):
+        pass
+
+
 def run_config(stream: AudioStream, model: SpeechToTextModel, decoding: DecodingOptions,
                saliency: SaliencyOptions | None, options: LongformOptions, methods: Sequence[str]) -> dict[str, Any]:
     """What the per-window results depend on (checked when a run folder is resumed)."""
@@ -235,6 +254,8 @@ def run_long(model: SpeechToTextModel, audio: str | Path | np.ndarray, *, source
             except S2TError as e:
                 long.failures.append({"window": w.index, "start": round(w.start, 3), "end": round(w.end, 3),
                                       "reason": str(e)})
+            result = None
+            release_memory()
             bar.set_postfix_str(f"{min(w.end, stream.duration):.0f}/{stream.duration:.0f} s of audio", refresh=False)
             bar.update(1)
             long.seconds = time.perf_counter() - t0
