@@ -10,7 +10,6 @@ from typing import Any
 
 from ..alignment.checks import with_confidence
 from ..alignment.heads import HEAD_RANKINGS, discover_heads, head_spec
-from ..alignment.subtitles import to_srt, to_vtt
 from ..alignment.timestamps import TIMESTAMP_SOURCES, to_whisper_json, word_timestamps
 from ..errors import OptionError
 from ..files import write_json, write_text
@@ -87,12 +86,9 @@ def run_timestamps(args: argparse.Namespace) -> int:
         words = with_confidence(words, word_timestamps(result, "attention", "alignment"))
     resolved = [list(p) for p in result.heads(heads)] if needs is None else None
     document = to_whisper_json(result, words, args.source, resolved)
-    texts = {"json": json.dumps(document, indent=2, ensure_ascii=False) + "\n", "srt": to_srt(words),
-             "vtt": to_vtt(words)}
+    texts = timestamp_texts(document, words)
     if out is not None:
-        stem = Path(args.audio).stem
-        for fmt, text in texts.items():
-            write_text(out / f"{stem}.{fmt}", text)
+        write_texts(out, Path(args.audio).stem, texts)
     print(texts[args.format], end="")
     status.done()
     return 0
@@ -106,7 +102,8 @@ def _long_timestamps(args: argparse.Namespace, status: Status, model: Any, decod
     sources = ("attention",) if args.source == "attention" else ("attention", args.source)
     long = run_long(model, stream.name, sources=sources, heads=args.heads, top=args.top, saliency=saliency,
                     decoding=decoding, options=longform_options(args, model), progress=not args.quiet)
-    texts = timestamp_texts(long, args.source, args.heads if args.source == "attention" else None)
+    texts = timestamp_texts(long.to_whisper_json(args.source, args.heads if args.source == "attention" else None),
+                            long.words[args.source])
     if out is not None:
         write_texts(out, Path(args.audio).stem, texts)
     print(texts[args.format], end="")

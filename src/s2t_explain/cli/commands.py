@@ -55,8 +55,8 @@ def run_transcribe(args: argparse.Namespace) -> int:
 
         long = run_long(model, stream.name, decoding=decoding, options=longform_options(args, model),
                         progress=not args.quiet)
-        print(timestamp_texts(long, "attention", "alignment")["json"] if args.json else long.text, end="\n"
-              if not args.json else "")
+        print(json.dumps(long.to_whisper_json("attention", "alignment"), indent=2, ensure_ascii=False)
+              if args.json else long.text)
         code = report_failures(long, status)
         status.done()
         return code
@@ -166,7 +166,7 @@ def _run_long(args: argparse.Namespace, status: Status, model: Any, decoding: An
                     saliency=saliency, decoding=decoding, options=longform_options(args, model), methods=methods,
                     out=folder, progress=not args.quiet)
     source = sources[1] if len(sources) > 1 else sources[0]  # saliency timing when there is saliency
-    write_texts(out, stem, timestamp_texts(long, source, "alignment"))
+    write_texts(out, stem, timestamp_texts(long.to_whisper_json(source, "alignment"), long.words[source]))
     if args.html:
         with status.step(f"writing {folder}/windows/*.html"):
             write_window_pages(long, folder, stream)

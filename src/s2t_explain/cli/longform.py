@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..alignment.subtitles import to_srt, to_vtt
+from ..alignment.timestamps import Word
 from ..audio import load_audio
 from ..decoding import DecodingOptions
 from ..errors import OptionError
@@ -55,19 +56,19 @@ def open_inputs(args: argparse.Namespace, status: Status) -> tuple[SpeechToTextM
         if args.text is not None:
             raise OptionError("--text forces a text on one clip; a recording longer than the window is "
                               "transcribed window by window (cut it, or drop --text)")
-        longform_options(args, model)  # options checked before any work
+        options = longform_options(args, model)  # checked before any work
         status.say(f"{stream.duration:.1f} s of audio: long-form, {args.windowing} windows of at most "
-                   f"{longform_options(args, model).window_seconds:g} s")
+                   f"{options.window_seconds:g} s")
         return model, decoding, None, stream
     with status.step("encoding audio"):
         prepared = prepare(model, load_audio(args.audio), name=str(args.audio))
     return model, decoding, prepared, stream
 
 
-def timestamp_texts(long: LongResult, source: str, heads: Any) -> dict[str, str]:
-    words = long.words[source]
-    return {"json": json.dumps(long.to_whisper_json(source, heads), indent=2, ensure_ascii=False) + "\n",
-            "srt": to_srt(words), "vtt": to_vtt(words)}
+def timestamp_texts(document: dict[str, Any], words: list[Word]) -> dict[str, str]:
+    """The printable forms of timed words: the Whisper-tools JSON ``document``, SRT and WebVTT."""
+    return {"json": json.dumps(document, indent=2, ensure_ascii=False) + "\n", "srt": to_srt(words),
+            "vtt": to_vtt(words)}
 
 
 def write_window_pages(long: LongResult, folder: Path, stream: AudioStream) -> list[Path]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..alignment.timestamps import Word
+from ..metrics.timing import normalize_word
 from .windows import Window
 
 
@@ -25,13 +26,10 @@ def owned(words: list[Word], window: Window) -> list[Word]:
     return [w for w in words if window.own_start <= (w.start + w.end) / 2 < window.own_end]
 
 
-def _norm(word: str) -> str:
-    return "".join(ch for ch in word.lower() if ch.isalnum())
-
-
 def append(kept: list[Word], words: list[Word]) -> None:
     """Add a window's owned words to ``kept``, dropping a first word that repeats the last kept one
     at an overlapping time."""
-    if kept and words and _norm(kept[-1].word) == _norm(words[0].word) and words[0].start < kept[-1].end:
+    if kept and words and words[0].start < kept[-1].end and \
+            normalize_word(kept[-1].word) == normalize_word(words[0].word):
         words = words[1:]
     kept.extend(words)
