@@ -19,7 +19,6 @@ from .common import (
     add_scale_args,
     audio_command,
     executor,
-    load_inputs,
     output_folder,
     saliency_options,
     write_outputs,
@@ -201,7 +200,8 @@ def run_methods(args: argparse.Namespace) -> int:
     options = MethodOptions(ig_steps=args.ig_steps, token_batch=args.token_batch)  # checked before any work
     for name in names:
         METHODS.get(name)
-    model, decoding, prepared = load_inputs(args, status)
+    model, decoding, prepared, _ = open_inputs(args, status, longform=False)
+    assert prepared is not None  # no long-form path here
     with status.step("decoding"):
         from ..decoding.scoring import make_transcript
 

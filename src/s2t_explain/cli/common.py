@@ -11,7 +11,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..audio import load_audio
 from ..decoding import DecodingOptions
 from ..dtypes import DTYPE_NAMES
 from ..errors import OptionError
@@ -19,7 +18,6 @@ from ..executors import Executor, executor_for
 from ..files import write_json
 from ..models import DEFAULT_MODEL, SpeechToTextModel, bundled_names, load_model
 from ..models.loading import DTYPES
-from ..pipeline import Prepared, prepare
 from ..plots.saliency import save_figure
 from ..results.explanation import Explanation
 from ..saliency.estimators import ESTIMATORS
@@ -137,18 +135,6 @@ def load(args: argparse.Namespace, status: Status) -> SpeechToTextModel:
     """The model named by ``--model`` on ``--device`` in ``--dtype``."""
     with status.step(f"loading {args.model}"):
         return load_model(args.model, device=args.device, dtype=args.dtype)
-
-
-def load_inputs(args: argparse.Namespace, status: Status) -> tuple[SpeechToTextModel, DecodingOptions, Prepared]:
-    """Check options and read the audio first (cheap failures), then load the model and encode."""
-    decoding = decoding_options(args)
-    with status.step("reading audio"):
-        samples = load_audio(args.audio)
-    model = load(args, status)
-    model.check_task(decoding.task, decoding.language)
-    with status.step("encoding audio"):
-        prepared = prepare(model, samples, name=str(args.audio))
-    return model, decoding, prepared
 
 
 def output_folder(path: str) -> Path:

@@ -42,16 +42,17 @@ def longform_options(args: argparse.Namespace, model: SpeechToTextModel) -> Long
     return LongformOptions(windowing=args.windowing, window_seconds=seconds, overlap=args.overlap, snap=args.snap)
 
 
-def open_inputs(args: argparse.Namespace, status: Status) -> tuple[SpeechToTextModel, DecodingOptions,
-                                                                   Prepared | None, AudioStream]:
+def open_inputs(args: argparse.Namespace, status: Status, longform: bool = True) -> tuple[
+        SpeechToTextModel, DecodingOptions, Prepared | None, AudioStream]:
     """Check the audio file (cheap), load the model, then either encode the clip or, for a long
-    recording, return no ``Prepared`` (the caller takes the long-form path)."""
+    recording, return no ``Prepared`` (the caller takes the long-form path). Without ``longform``
+    (commands on one clip only) long audio fails in ``prepare`` with the model's limit."""
     decoding = decoding_options(args)
     with status.step("reading audio"):
         stream = AudioStream(args.audio)
     model = load(args, status)
     model.check_task(decoding.task, decoding.language)
-    limit = args.window_seconds or model.max_seconds
+    limit = args.window_seconds or model.max_seconds if longform else None
     if limit is not None and stream.duration > limit + 1e-6:
         if args.text is not None:
             raise OptionError("--text forces a text on one clip; a recording longer than the window is "
