@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from .attention.capture import cross_attention
-from .audio import load_audio
+from .audio import check_header, load_audio
 from .decoding import DecodingOptions, Transcript
 from .decoding.scoring import make_transcript
 from .errors import AudioError, EmptyTranscriptError, check_type
@@ -44,6 +44,7 @@ class Prepared:
     features: Features  # values (F, N), T speech frames
     states: torch.Tensor  # (1, S, D) encoder output
     source: str  # file path or "array"
+    warnings: tuple[str, ...] = ()  # what the file's header promised and its data did not hold (truncated)
 
     @property
     def duration(self) -> float:
@@ -83,7 +84,8 @@ def prepare(
     with torch.no_grad():
         states = model.encode(features.values[None])
     source = name or (str(audio) if not isinstance(audio, np.ndarray) else "array")
-    return Prepared(samples, features, states, source)
+    notes = () if isinstance(audio, np.ndarray) else tuple(check_header(audio))
+    return Prepared(samples, features, states, source, notes)
 
 
 def _prepared(model: SpeechToTextModel, audio: Audio | Prepared, sample_rate: int | None) -> Prepared:
@@ -141,6 +143,7 @@ def explain_attention(model: SpeechToTextModel, audio: Audio | Prepared, *,
         alignment_heads=model.alignment_heads,
         timings=timings,
         encoder_stride=model.encoder_stride,
+        warnings=list(prepared.warnings),
     )
 
 

@@ -3,7 +3,7 @@ import pytest
 import soundfile as sf
 
 from helpers import clip_path, speechlike
-from s2t_explain.audio import load_audio
+from s2t_explain.audio import header_warnings, load_audio
 from s2t_explain.audio.io import resample
 from s2t_explain.errors import AudioError
 
@@ -80,3 +80,47 @@ def test_array_input_channels_last_or_first():
     both = np.stack([x, x])  # (channels, samples)
     assert np.allclose(load_audio(both), x)
     assert np.allclose(load_audio(both.T), x)
+
+
+def _truncated_wav(path, seconds=4.0, keep=0.5):
+    """A 16-bit WAV whose header declares ``seconds`` but whose data stops after ``keep`` of them."""
+    sf.write(path, speechlike(seconds), 16_000, subtype="PCM_16")
+    data = path.read_bytes()
+    path.write_bytes(data[: 44 + int((len(data) - 44) * keep) // 2 * 2])
+    return path
+
+
+def test_a_truncated_wav_is_named_with_both_lengths(tmp_path):
+    path = _truncated_wav(tmp_path / "cut.wav")
+    assert header_warnings(path) == [f"{path} is truncated: its header says 4.0 s of audio but the file holds "
+                                     "2.0 s; only those 2.0 s are used"]
+    assert load_audio(path).shape == (32_000,)  # read as far as it goes
+    whole = tmp_path / "whole.wav"
+    sf.write(whole, speechlike(1.0), 16_000, subtype="PCM_16")
+    assert header_warnings(whole) == []
+    streamed = bytearray(whole.read_bytes())  # a streaming writer's "unknown length" header
+    streamed[40:44] = b"\xff\xff\xff\xff"
+    (tmp_path / "streamed.wav").write_bytes(bytes(streamed))
+    assert header_warnings(tmp_path / "streamed.wav") == []
+    sf.write(tmp_path / "x.flac", speechlike(1.0), 16_000)
+    assert header_warnings(tmp_path / "x.flac") == [] and header_warnings(tmp_path / "nowhere.wav") == []
+
+
+def test_a_truncated_flac_fails_to_decode_in_one_line(tmp_path):
+    sf.write(tmp_path / "x.flac", speechlike(4.0), 16_000)
+    data = (tmp_path / "x.flac").read_bytes()
+    (tmp_path / "cut.flac").write_bytes(data[: len(data) // 2])
+    with pytest.raises(AudioError, match="cannot read audio"):
+        load_audio(tmp_path / "cut.flac")
+
+
+def test_a_truncated_file_warns_and_the_result_says_so(tmp_path, tiny_whisper):
+    from s2t_explain import Explanation, explain_attention
+    from s2t_explain.audio import AudioWarning
+
+    path = _truncated_wav(tmp_path / "cut.wav", seconds=2.0)
+    with pytest.warns(AudioWarning, match="cut.wav is truncated: its header says 2.0 s"):
+        result = explain_attention(tiny_whisper, path, text="hello there")
+    assert result.duration == pytest.approx(1.0) and len(result.warnings) == 1
+    assert Explanation.load(result.save(tmp_path / "r.npz")).warnings == result.warnings
+    assert "warnings" not in explain_attention(tiny_whisper, speechlike(1.0), text="hi").meta()  # none: no key

@@ -136,3 +136,16 @@ def test_bad_scale_options(tmp_path, out, capsys, argv, needle):
 def test_explain_with_zero_workers(out, capsys):
     code, _, err = run(["explain", str(clip_path("en_1")), "-o", str(out), "--workers", "0"], capsys)
     assert_clean_error(code, err, out, "workers must be >= 1")
+
+
+def test_heads_output_that_is_its_manifest_is_refused(tmp_path, capsys):
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text('{"id": "a", "audio": "a.wav", "words": []}\n')
+    code, _, err = run(["heads", "--manifest", str(manifest), "-o", str(manifest)], capsys)
+    assert_clean_error(code, err, tmp_path / "none", "is the input", "m.jsonl")
+    assert manifest.read_text().startswith('{"id": "a"')
+
+
+def test_more_workers_than_cpus_is_refused_before_the_model_loads(out, capsys):
+    code, _, err = run(["explain", str(clip_path("en_1")), "-o", str(out), "--workers", "4096"], capsys)
+    assert_clean_error(code, err, out, "4096 worker processes are more than the", "use at most")

@@ -50,7 +50,7 @@ def test_options_belong_to_their_format():
 
 def test_duplicates_become_bad_lines(tmp_path):
     path = write_lines(tmp_path / "m.jsonl", [json.dumps({"id": "a", "audio": "a.wav"})] * 2)
-    assert list(read_corpus(path)) == [Utterance("a", tmp_path / "a.wav"), BadLine("line-2", 2, "duplicate id 'a'")]
+    assert list(read_corpus(path)) == [Utterance("a", tmp_path / "a.wav"), BadLine("_line-2", 2, "duplicate id 'a'")]
 
 
 def test_first_entry_without_parsing_the_rest(tmp_path, monkeypatch):
@@ -87,3 +87,29 @@ def test_a_new_format_is_one_registered_class(tmp_path, monkeypatch):
         from s2t_explain.corpora import read_timed_corpus
 
         read_timed_corpus(tmp_path)
+
+
+@pytest.mark.parametrize("lines", [
+    ['{"id": ', '{"id": "line-1", "audio": "a.wav"}'],  # a broken line 1, then an utterance named line-1
+    ['{"id": "line-2", "audio": "a.wav"}', '{"id": '],  # the other order
+])
+def test_a_nameless_bad_line_never_takes_an_utterance_id(tmp_path, lines):
+    items = list(read_corpus(write_lines(tmp_path / "m.jsonl", lines)))
+    bad = next(i for i in items if isinstance(i, BadLine))
+    good = next(i for i in items if isinstance(i, Utterance))
+    assert bad.id.startswith("_line-") and good.id.startswith("line-") and bad.id != good.id
+
+
+@pytest.mark.parametrize("lines,reasons", [
+    # a bad entry that has a usable id keeps it; a later entry with that id is a duplicate
+    (['{"id": "x", "audio": "a.wav", "task": "sing"}', '{"id": "x", "audio": "a.wav"}'],
+     {"x": "unknown task 'sing'", "_line-2": "duplicate id 'x'"}),
+    # an utterance first: the later bad entry with its id is filed under its place, with both reasons
+    (['{"id": "x", "audio": "a.wav"}', '{"id": "x", "audio": "a.wav", "task": "sing"}'],
+     {"_line-2": "duplicate id 'x'; also: unknown task 'sing'"}),
+])
+def test_every_entry_has_its_own_id(tmp_path, lines, reasons):
+    items = list(read_corpus(write_lines(tmp_path / "m.jsonl", lines)))
+    assert len({i.id for i in items}) == len(items)
+    found = {i.id: i.reason for i in items if isinstance(i, BadLine)}
+    assert set(found) == set(reasons) and all(found[k].startswith(v) for k, v in reasons.items()), found

@@ -88,7 +88,7 @@ def test_no_text_column_is_told(tmp_path):
     corpus = read_corpus(folder)
     assert "no text column" in corpus.note
     (item,) = corpus
-    assert item == BadLine("row-0", 1, "row 0: bad or missing id 'u/1' (letters, digits, . _ - ; at most 128)")
+    assert item == BadLine("_row-0", 1, "row 0: bad or missing id 'u/1' (letters, digits, . _ - ; at most 128)")
 
 
 def test_rows_come_batch_by_batch(tmp_path, monkeypatch):

@@ -92,10 +92,10 @@ def test_bad_entries(tmp_path):
     assert "segments line 8 is not a segment" in reasons["silent"] and "not after its start" in reasons["silent"]
     assert "segments line 10 is not a segment" in reasons["short"]
     assert reasons["nosegment"] == "utterance nosegment has no line in segments"
-    assert reasons["text-line-11"] == "duplicate id 'ok'"
+    assert reasons["_text-line-11"] == "duplicate id 'ok'"
     assert reasons["empty"] == "missing transcript: utterance empty has no text in the text file"
     assert reasons["mute"] == "missing transcript: utterance mute has no line in text"
-    assert items["mute"].line == 0 and items["text-line-11"].line == 11
+    assert items["mute"].line == 0 and items["_text-line-11"].line == 11
 
 
 def test_not_a_kaldi_folder(tmp_path):
@@ -104,3 +104,13 @@ def test_not_a_kaldi_folder(tmp_path):
         read_corpus(tmp_path, "kaldi")
     with pytest.raises(OptionError, match="cannot tell the corpus format"):
         read_corpus(tmp_path)
+
+
+def test_untranscribed_entries_with_unusable_ids_get_distinct_ids(tmp_path):
+    write_audio(tmp_path / "rec.flac", ramp(3.0))
+    write_lines(tmp_path / "wav.scp", ["rec rec.flac"])
+    write_lines(tmp_path / "segments", ["ok rec 0.5 1.5", "a/1 rec 0 1", "b/2 rec 1 2", "c:3 rec 2 3"])
+    write_lines(tmp_path / "text", ["ok fine words"])
+    bad = [item for item in read_corpus(tmp_path) if isinstance(item, BadLine)]
+    assert len(bad) == 3 and len({b.id for b in bad}) == 3  # was: all three "untranscribed"
+    assert all(b.id.startswith("_segments-entry-") and "no line in text" in b.reason for b in bad)

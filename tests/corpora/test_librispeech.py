@@ -41,7 +41,7 @@ def test_bad_entries(tmp_path):
     assert items[0] == Utterance("1-2-0000", folder / "1-2-0000.flac", "FINE")
     assert items[1] == BadLine("1-2-0001", 2, f"1-2.trans.txt line 2: no audio file 1-2-0001.flac in {folder}")
     assert items[2] == BadLine("1-2-0003", 3, "1-2.trans.txt line 3: no transcript text")
-    assert items[3] == BadLine("1-2-line-4", 4, "duplicate id '1-2-0000'")
+    assert items[3] == BadLine("_1-2-line-4", 4, "duplicate id '1-2-0000'")
     assert items[4].id == "1-2-0002" and "missing transcript" in items[4].reason
     assert len(items) == 5
 

@@ -56,11 +56,11 @@ def test_bad_entries_are_recorded_and_the_others_finish(tmp_path, kaldi, monkeyp
     assert analysis.calls == {"a": 16_000, "b": 24_000, "e": 24_000}  # each segment's own samples
     assert (summary.done, summary.computed, summary.failed, summary.total) == (0, 3, 4, 7)
     failures = {p.stem: json.loads(p.read_text()) for p in (out / "failures").iterdir()}
-    assert set(failures) == {"c", "d", "text-line-5", "f"}
+    assert set(failures) == {"c", "d", "_text-line-5", "f"}
     assert failures["c"]["segment"] == [3.0, 9.0] and "past the end of rec.flac" in failures["c"]["reason"]
     assert failures["c"]["audio"] == str(kaldi / "rec.flac")
     assert "as a command" in failures["d"]["reason"] and failures["d"]["line"] == 4
-    assert failures["text-line-5"]["reason"] == "duplicate id 'a'"
+    assert failures["_text-line-5"]["reason"] == "duplicate id 'a'"
     assert "missing transcript" in failures["f"]["reason"] and "line" not in failures["f"]
     config = json.loads((out / "run.json").read_text())
     assert config["format"] == "kaldi" and config["manifest"] == str(kaldi.resolve())
@@ -93,7 +93,7 @@ def test_limit_and_shards_slice_the_stream(tmp_path, kaldi, monkeypatch):
     summary = run_study(Model(), kaldi, tmp_path / "r2", StudyOptions(), progress=False, shard=(2, 3))
     assert list(analysis.calls) == ["b"]  # entries 2 and 5 of 7: b, and the duplicate of a
     assert (summary.computed, summary.failed, summary.total) == (1, 1, 2)
-    assert [p.name for p in (tmp_path / "r2" / "failures").iterdir()] == ["text-line-5.json"]
+    assert [p.name for p in (tmp_path / "r2" / "failures").iterdir()] == ["_text-line-5.json"]
 
 
 def test_a_large_corpus_starts_at_once(tmp_path, monkeypatch):

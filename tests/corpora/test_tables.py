@@ -40,7 +40,7 @@ def test_jsonl_segments_words_and_encoding(tmp_path):
         assert isinstance(items[k], BadLine) and "bad segment" in items[k].reason
     assert "not after its start" in items[2].reason and ">= 0" in items[3].reason
     assert isinstance(items[5], Utterance)
-    assert items[6] == BadLine("line-7", 7, "not UTF-8 text")
+    assert items[6] == BadLine("_line-7", 7, "not UTF-8 text")
 
 
 def test_tsv_and_csv_rows(tmp_path):

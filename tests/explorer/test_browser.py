@@ -234,3 +234,41 @@ def test_study_explorer_and_its_utterance_links(browser, run):
     assert browser.find_elements(By.CSS_SELECTOR, "#chips .chip")
     assert browser.find_element(By.ID, "back").get_attribute("href").endswith("report.html")
     assert console(browser) == [] and requests(browser) == []
+
+
+HOSTILE = "<!--<script>window.pwned=1</script><img src=x onerror=window.pwned=2>&amp;\u2028"
+
+
+def test_hostile_strings_in_every_user_field_render_as_text(browser, demo, run, tmp_path):
+    """Forced text, file name, id, reference, hypothesis and failure reason holding markup: the pages
+    load, show the strings as text, and no injected script runs (issue 18: ``<!--<script`` blanked
+    the page when only ``</`` was escaped)."""
+    from selenium.webdriver.common.by import By
+
+    result, _, audio = demo
+    t = result.transcript
+    rows = np.flatnonzero(result.text_rows())
+    labels = [f" {HOSTILE}" if i == rows[1] else label for i, label in enumerate(t.labels)]
+    named = tmp_path / f"{HOSTILE[:12]}.wav"  # an audio file whose name holds markup ("<!--<script>.wav")
+    shutil.copy(audio, named)
+    shown = replace(result, transcript=replace(t, labels=labels, text=HOSTILE), audio=str(named))
+    page = utterance_page(shown, tmp_path / "hostile.html")
+    open_page(browser, page)
+    chips = browser.find_elements(By.CSS_SELECTOR, "#chips .chip")
+    assert chips[1].find_element(By.CSS_SELECTOR, ".t").text.strip() == HOSTILE.replace("\u2028", "").strip()
+    assert browser.execute_script("return window.pwned") is None
+    assert browser.find_element(By.TAG_NAME, "audio").get_attribute("src").startswith("data:audio/")
+    assert HOSTILE[:12] in browser.find_element(By.TAG_NAME, "title").get_attribute("textContent")
+    assert console(browser) == [] and requests(browser) == []
+    # the study page: a record's id-free fields and a failure's id and reason hold markup
+    copy = tmp_path / "run"
+    shutil.copytree(run, copy)
+    record_path = copy / "results" / "en_01.json"
+    record = json.loads(record_path.read_text())
+    record_path.write_text(json.dumps({**record, "hypothesis": HOSTILE, "reference": HOSTILE}))
+    (copy / "failures" / "_line-9.json").write_text(json.dumps({"id": HOSTILE, "line": 9, "reason": HOSTILE}))
+    open_page(browser, study_pages(copy, figures=False))
+    cells = [td.text for td in browser.find_elements(By.CSS_SELECTOR, "td")]
+    assert sum(HOSTILE.split("\u2028")[0] in c for c in cells) >= 3  # hypothesis, failure id and reason
+    assert browser.execute_script("return window.pwned") is None
+    assert console(browser) == [] and requests(browser) == []

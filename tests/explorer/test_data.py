@@ -140,12 +140,19 @@ def test_page_is_self_contained(tmp_path):
     assert "was not found" in page2.read_text(encoding="utf-8")
 
 
-def test_script_end_tags_in_text_cannot_break_out_of_the_data_block():
-    result = make_result(labels=["<|notimestamps|>", " </script><b>x", "<|endoftext|>"],
+HOSTILE = ["</script><b>x", "<!--<script>", "<script>window.pwned=1</script>", "a&amp;b", "\u2028\u2029", "]]>-->"]
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_markup_in_text_cannot_break_out_of_the_data_block(hostile):
+    result = make_result(labels=["<|notimestamps|>", f" {hostile}", "<|endoftext|>"],
                          special=np.array([True, False, True]))
-    text = render({**utterance_data(result), "audio": None, "audio_note": ""}, "t")
+    text = render({**utterance_data(result), "audio": None, "audio_note": hostile}, "t")
     block = re.search(r'id="data">(.*?)</script>', text, re.S).group(1)
-    assert "</script>" not in block and json.loads(block)["tokens"][0]["text"] == " </script><b>x"
+    # nothing the HTML parser acts on inside the block: no <, >, & (so no "</script", "<!--"), no U+2028/9
+    assert not set(block) & set("<>&\u2028\u2029")
+    data = json.loads(block)
+    assert data["tokens"][0]["text"] == f" {hostile}" and data["audio_note"] == hostile
 
 
 def test_audio_is_compressed():

@@ -118,3 +118,23 @@ def test_cli_on_a_long_recording(recording, tmp_path, capsys):
     sf.write(silent, np.zeros(40 * SAMPLE_RATE, np.float32), SAMPLE_RATE)
     assert main(["timestamps", str(silent), "-q"]) == 2
     assert "silent" in capsys.readouterr().err
+
+
+def test_a_truncated_long_wav_is_transcribed_as_far_as_it_goes_with_a_warning(recording, tmp_path, capsys):
+    """Issue 18: a header saying 182 s with half the data was read silently as 91 s."""
+    path, truth = recording
+    samples, _ = sf.read(path, dtype="float32")
+    wav = tmp_path / "cut.wav"
+    sf.write(wav, samples, SAMPLE_RATE, subtype="PCM_16")
+    data = wav.read_bytes()
+    wav.write_bytes(data[: 44 + (len(data) - 44) // 4 * 2])  # half the samples
+    declared, held = samples.size / SAMPLE_RATE, samples.size // 2 / SAMPLE_RATE
+    assert main(["attention", str(wav), "-q", "-o", str(tmp_path / "att")]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"s2t-explain: warning: {wav} is truncated: its header says {declared:.1f} s of audio but the "
+                   f"file holds {held:.1f} s; only those {held:.1f} s are used"]
+    index = json.loads((tmp_path / "att" / "cut" / "index.json").read_text())
+    assert index["warnings"] == [err[0].removeprefix("s2t-explain: warning: ")]
+    assert index["duration"] == pytest.approx(held, abs=0.01)
+    said = [w for w in truth if w[2] < held - 1.0]
+    assert len(index["words"]["attention"]) >= 0.9 * len(said)  # the words that are there are found

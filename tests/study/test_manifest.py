@@ -28,7 +28,7 @@ def test_jsonl_with_bad_lines(tmp_path):
     assert items[3] == Utterance("c", Path("/abs/c.wav"), None, None, "translate")  # absolute paths kept
     assert isinstance(items[4], BadLine) and "duplicate" in items[4].reason and items[4].line == 5
     assert isinstance(items[5], BadLine) and "task" in items[5].reason
-    assert isinstance(items[6], BadLine) and items[6].id == "line-7"  # unsafe ids never become file names
+    assert isinstance(items[6], BadLine) and items[6].id == "_line-7"  # unsafe ids never become file names
     assert isinstance(items[7], BadLine) and "speaker" in items[7].reason
     assert len(items) == 8
 

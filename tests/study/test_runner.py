@@ -10,7 +10,7 @@ import s2t_explain.study.runner as runner
 from helpers import speechlike
 from s2t_explain.audio import load_audio
 from s2t_explain.errors import OptionError
-from s2t_explain.study import StudyOptions, build_report, compare, run_study
+from s2t_explain.study import StudyOptions, build_report, compare, load_records, run_study
 from study.helpers_study import fake_faithfulness, synthetic_explanation
 
 
@@ -41,7 +41,7 @@ class FakeAnalysis:
         if utterance.id == self.crash_at:
             raise KeyboardInterrupt  # Ctrl-C (or kill -9) in the middle of an utterance
         self.calls.append(utterance.id)
-        seed = int(utterance.id[1:])
+        seed = int("".join(c for c in utterance.id if c.isdigit()) or 0)
         result = synthetic_explanation(seed)
         record = compare(result, options)
         record.update({"id": utterance.id, "audio": str(utterance.audio), "task": "transcribe", "language": "en",
@@ -79,8 +79,8 @@ def test_resume_after_crash_and_failures(tmp_path, manifest, monkeypatch):
     assert (summary.done, summary.computed, summary.failed, summary.total) == (1, 3, 2, 6)
     assert _results(out) == [f"u{k}.{ext}" for k in range(4) for ext in ("json", "npz")]  # exactly one each
     failures = {p.stem: json.loads(p.read_text()) for p in (out / "failures").iterdir()}
-    assert set(failures) == {"line-3", "gone"}
-    assert "JSON" in failures["line-3"]["reason"]
+    assert set(failures) == {"_line-3", "gone"}
+    assert "JSON" in failures["_line-3"]["reason"]
     assert "not found" in failures["gone"]["reason"] or "No such file" in failures["gone"]["reason"]
     assert not [p for p in out.rglob("*.tmp")]
 
@@ -123,8 +123,26 @@ def test_report_from_stored_results(tmp_path, manifest, monkeypatch):
     assert len(back) == len(tables["agreement"])
     assert np.isclose(back[0]["mean"], tables["agreement"][0]["mean"])
     statuses = {r["id"]: r["status"] for r in tables["utterances"]}
-    assert statuses == {"u0": "ok", "u1": "ok", "u2": "ok", "u3": "ok", "line-3": "failed", "gone": "failed"}
+    assert statuses == {"u0": "ok", "u1": "ok", "u2": "ok", "u3": "ok", "_line-3": "failed", "gone": "failed"}
     report = (out / "report.md").read_text()
     assert "Agreement" in report and "trends" in report and "gone" in report
     # report rebuilds without the model, from stored files only, and gives the same tables
     assert build_report(out, figures=False)["agreement"] == tables["agreement"]
+
+
+@pytest.mark.parametrize("first,second", [('{"id": ', '{"id": "line-1", "audio": "audio/u1.wav"}'),
+                                          ('{"id": "line-2", "audio": "audio/u1.wav"}', '{"id": ')])
+def test_a_bad_line_and_an_utterance_named_like_it_are_both_recorded(tmp_path, monkeypatch, first, second):
+    """Issue 18: a broken line 1 then an utterance with id line-1 deleted the failure record (0 failed
+    reported); the other order showed line-2 as both done and failed."""
+    (tmp_path / "audio").mkdir()
+    sf.write(tmp_path / "audio" / "u1.wav", speechlike(0.5, seed=1), 16_000)
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text(f"{first}\n{second}\n")
+    monkeypatch.setattr(runner, "analyze", FakeAnalysis())
+    out = tmp_path / "run"
+    summary = run_study(Model(), manifest, out, StudyOptions(), progress=False)
+    assert (summary.computed, summary.failed) == (1, 1)
+    records, failures = load_records(out)
+    assert len(records) == 1 and len(failures) == 1 and records[0]["id"] != failures[0]["id"]
+    assert failures[0]["id"].startswith("_line-")

@@ -135,3 +135,17 @@ def test_a_ray_study_with_two_workers_equals_the_local_run(tmp_path, manifest, l
     assert (scratch / "died-u2").exists()  # a Ray worker process died mid-run and was replaced
     assert sorted((scratch / "calls.log").read_text().split()) == IDS
     assert_same_run(local_run, tmp_path / "run")
+
+
+def test_a_truncated_file_in_a_study_is_warned_about_and_recorded(tmp_path, tiny_whisper):
+    from s2t_explain.audio import AudioWarning
+
+    sf.write(tmp_path / "cut.wav", speechlike(1.0), 16_000, subtype="PCM_16")
+    data = (tmp_path / "cut.wav").read_bytes()
+    (tmp_path / "cut.wav").write_bytes(data[: 44 + (len(data) - 44) // 4 * 2])
+    (tmp_path / "m.jsonl").write_text(json.dumps({"id": "cut", "audio": "cut.wav", "reference": "w"}) + "\n")
+    with pytest.warns(AudioWarning, match="cut.wav is truncated"):
+        run_study(tiny_whisper, tmp_path / "m.jsonl", tmp_path / "run", OPTIONS, progress=False)
+    record = json.loads((tmp_path / "run" / "results" / "cut.json").read_text())
+    assert len(record["warnings"]) == 1 and "holds 0.5 s" in record["warnings"][0]
+    assert Explanation.load(tmp_path / "run" / "results" / "cut.npz").warnings == record["warnings"]

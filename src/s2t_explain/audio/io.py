@@ -7,6 +7,8 @@ anti-aliasing filter (``scipy.signal.resample_poly``), never by dropping samples
 
 from __future__ import annotations
 
+import struct
+import warnings
 from fractions import Fraction
 from pathlib import Path
 
@@ -28,6 +30,56 @@ def resample(audio: np.ndarray, orig_rate: int, target_rate: int) -> np.ndarray:
     ratio = Fraction(target_rate, orig_rate)
     out = resample_poly(audio.astype(np.float64), ratio.numerator, ratio.denominator)
     return out.astype(np.float32)
+
+
+def _wav_lengths(path: Path) -> tuple[float, float] | None:
+    """(seconds the WAV header's data chunk declares, seconds the file holds), or None when the file
+    is not a RIFF/RIFX WAV or declares no length (streamed files write 0 or 0xFFFFFFFF)."""
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            head = f.read(12)
+            if len(head) < 12 or head[:4] not in (b"RIFF", b"RIFX") or head[8:12] != b"WAVE":
+                return None
+            order = "<" if head[:4] == b"RIFF" else ">"
+            byte_rate = 0
+            while len(chunk := f.read(8)) == 8:
+                name, length = chunk[:4], struct.unpack(order + "I", chunk[4:])[0]
+                if name == b"data":
+                    if length in (0, 0xFFFFFFFF) or not byte_rate:
+                        return None
+                    return length / byte_rate, max(0, size - f.tell()) / byte_rate
+                body = f.read(length + length % 2)  # chunks are padded to an even length
+                if name == b"fmt " and len(body) >= 12:
+                    byte_rate = struct.unpack(order + "I", body[8:12])[0]
+    except OSError:
+        return None
+    return None
+
+
+def header_warnings(path: str | Path) -> list[str]:
+    """One line for each promise of the file's header that its data does not keep: a WAV whose data
+    is shorter than its header says (a copy or download cut short) is read as far as it goes, so
+    the result covers less audio than the file claims. Empty for whole files and other formats
+    (a truncated FLAC, MP3 or OGG fails to decode, with an error)."""
+    lengths = _wav_lengths(Path(path))
+    if lengths is None or lengths[1] >= lengths[0] - 1e-3:
+        return []
+    declared, held = lengths
+    return [f"{path} is truncated: its header says {declared:.1f} s of audio but the file holds {held:.1f} s; "
+            f"only those {held:.1f} s are used"]
+
+
+class AudioWarning(UserWarning):
+    """Audio that is read, but not all that its file says it holds (the CLI prints one line)."""
+
+
+def check_header(path: str | Path) -> list[str]:
+    """:func:`header_warnings` of ``path``, each also issued as an :class:`AudioWarning`."""
+    found = header_warnings(path)
+    for line in found:
+        warnings.warn(line, AudioWarning, stacklevel=3)
+    return found
 
 
 def _read_file(path: Path) -> tuple[np.ndarray, int]:

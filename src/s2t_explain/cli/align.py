@@ -21,6 +21,7 @@ from .common import (
     load,
     output_folder,
     positive,
+    refuse_overwrite,
     saliency_options,
 )
 from .longform import (
@@ -138,6 +139,8 @@ def run_heads(args: argparse.Namespace) -> int:
     status = Status(args.quiet)
     positive(args.top, "--top")
     method = args.method or ("saliency" if args.study else "reference")
+    if args.out:
+        refuse_overwrite(args.out, args.manifest)
     ranking = HEAD_RANKINGS.get(method)
     references = None
     if args.study:

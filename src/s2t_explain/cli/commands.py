@@ -20,6 +20,7 @@ from .common import (
     audio_command,
     executor,
     output_folder,
+    refuse_overwrite,
     saliency_options,
     write_outputs,
 )
@@ -241,8 +242,9 @@ def run_html(args: argparse.Namespace) -> int:
     from ..results import Explanation
 
     status = Status(args.quiet)
-    result = Explanation.load(args.result)
     out = Path(args.out) if args.out else Path(args.result).with_suffix(".html")
+    refuse_overwrite(out, args.result, args.audio)
+    result = Explanation.load(args.result)
     if args.audio is not None and not Path(args.audio).is_file():
         raise OptionError(f"audio file {args.audio} not found")
     with status.step(f"writing {out}"):

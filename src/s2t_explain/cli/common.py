@@ -7,6 +7,7 @@ what the library accepts.
 from __future__ import annotations
 
 import argparse
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -135,6 +136,20 @@ def load(args: argparse.Namespace, status: Status) -> SpeechToTextModel:
     """The model named by ``--model`` on ``--device`` in ``--dtype``."""
     with status.step(f"loading {args.model}"):
         return load_model(args.model, device=args.device, dtype=args.dtype)
+
+
+def refuse_overwrite(out: str | Path, *inputs: str | Path | None) -> None:
+    """An output path that is one of the command's inputs would destroy it: refuse, in one line."""
+    target = Path(out)
+    for source in inputs:
+        if source is None:
+            continue
+        same = Path(source).resolve() == target.resolve()
+        if not same and target.exists() and Path(source).exists():
+            same = os.path.samefile(source, target)  # another name for the same file (a link)
+        if same:
+            raise OptionError(f"the output {out} is the input {source}: writing it would destroy the input; "
+                              "choose another output path")
 
 
 def output_folder(path: str) -> Path:

@@ -14,7 +14,6 @@ from typing import Any
 
 from ..alignment.subtitles import to_srt, to_vtt
 from ..alignment.timestamps import Word
-from ..audio import load_audio
 from ..decoding import DecodingOptions
 from ..errors import OptionError
 from ..files import write_text
@@ -62,7 +61,7 @@ def open_inputs(args: argparse.Namespace, status: Status, longform: bool = True)
                    f"{options.window_seconds:g} s")
         return model, decoding, None, stream
     with status.step("encoding audio"):
-        prepared = prepare(model, load_audio(args.audio), name=str(args.audio))
+        prepared = prepare(model, args.audio)
     return model, decoding, prepared, stream
 
 

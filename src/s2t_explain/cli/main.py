@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
 
+from ..audio.io import AudioWarning
 from ..errors import S2TError
 from . import align, commands, study
 
@@ -40,9 +42,22 @@ def _version() -> str:
     return __version__
 
 
+def _one_line_warnings(message: Warning | str, category: type[Warning], *rest: object, **kw: object) -> None:
+    """Audio warnings as one line on stderr (even with --quiet: the result covers less than asked);
+    any other warning as Python shows it."""
+    if issubclass(category, AudioWarning):
+        print(f"s2t-explain: warning: {message}", file=sys.stderr)
+    else:
+        _python_show(message, category, *rest, **kw)  # type: ignore[arg-type]
+
+
+_python_show = warnings.showwarning
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    shown, warnings.showwarning = warnings.showwarning, _one_line_warnings
     try:
         return int(args.run(args) or 0)
     except S2TError as e:
@@ -54,3 +69,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ns2t-explain: interrupted", file=sys.stderr)
         return 130
+    finally:
+        warnings.showwarning = shown

@@ -21,10 +21,21 @@ from ..registry import Registry
 from .utterance import BadLine, TimedUtterance, Utterance
 
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")  # ids become file names of the run folder
+PLACE = "_"  # first character of a place id: never the first of an id (SAFE_ID starts with a letter or digit)
 
-# What a format's ``entries`` yields: (the id to use if the entry turns out to be a duplicate,
-# its line or row, the entry).
+# What a format's ``entries`` yields: (the entry's place id, see ``place_id``: the id it is recorded
+# under if it has no usable id or turns out to be a duplicate; its line or row; the entry).
 Entry = tuple[str, int, Utterance | BadLine]
+
+
+def place_id(place: str) -> str:
+    """The id of an entry known by its place in the corpus: ``line-3`` -> ``_line-3``.
+
+    A failure record of an entry without a usable id (or with a duplicate one) is filed under it,
+    so it can never share a file name with an utterance of the run; formats make each place
+    unique in the corpus (file and line, split and row).
+    """
+    return PLACE + re.sub(r"[^A-Za-z0-9._-]", "_", place)[:200]
 
 
 def safe_id(value: object) -> str | None:
@@ -87,14 +98,17 @@ class CorpusFormat(ABC):
         """Every entry in corpus order (duplicates included; ``read`` turns them into bad lines)."""
 
     def read(self, path: str | Path) -> Iterator[Utterance | BadLine]:
-        """Stream the corpus's utterances and bad entries; a later duplicate id is a bad entry."""
-        seen: set[str] = set()
-        for position, line, item in self.entries(Path(path)):
-            if isinstance(item, Utterance):
-                if item.id in seen:
-                    yield BadLine(position, line, f"duplicate id {item.id!r}")
-                    continue
-                seen.add(item.id)
+        """Stream the corpus's utterances and bad entries, each id once: an entry whose id an
+        earlier one took (an utterance, or a bad entry that had a usable id) is a bad entry filed
+        under its place id, so a failure record never stands for, nor replaces, an utterance."""
+        taken: set[str] = set()
+        for place, line, item in self.entries(Path(path)):
+            if item.id in taken:
+                also = "" if isinstance(item, Utterance) else f"; also: {item.reason}"
+                item = BadLine(place, line, f"duplicate id {item.id!r}{also}")
+            while isinstance(item, BadLine) and item.id in taken:  # places are unique by construction; never
+                item = BadLine(f"{item.id}~", line, item.reason)  # two records in one file all the same
+            taken.add(item.id)
             yield item
 
     def read_timed(self, path: Path) -> Iterator[TimedUtterance]:

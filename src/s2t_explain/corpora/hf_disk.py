@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import OptionError
-from .base import CorpusFormat, Entry, bad_id_reason, corpus_format, safe_id
+from .base import CorpusFormat, Entry, bad_id_reason, corpus_format, place_id, safe_id
 from .utterance import BadLine, Utterance
 
 TEXT_COLUMNS = ("text", "sentence", "transcription", "transcript", "normalized_text", "raw_text",
@@ -186,7 +186,7 @@ class HuggingFaceDisk(CorpusFormat):
                 paths = audio.field("path") if "path" in fields else (audio if kind == "path" else None)
                 for r in range(batch.num_rows):
                     position = f"{split}-{row}" if split and safe_id(f"{split}-{row}") else f"row-{row}"
-                    yield position, row + 1, self._row(folder, position, row, ids[r] if ids else None,
+                    yield place_id(position), row + 1, self._row(folder, position, row, ids[r] if ids else None,
                                                        texts[r] if texts else None, valid[r],
                                                        blobs[r].as_py() if blobs is not None and valid[r] else None,
                                                        paths[r].as_py() if paths is not None and valid[r] else None)
@@ -197,7 +197,7 @@ class HuggingFaceDisk(CorpusFormat):
              name: str | None) -> Utterance | BadLine:
         ident = position if uid is None else safe_id(uid)
         if ident is None:
-            return BadLine(position, row + 1, f"row {row}: {bad_id_reason(uid)}")
+            return BadLine(place_id(position), row + 1, f"row {row}: {bad_id_reason(uid)}")
         if not valid or (blob is None and not name):
             return BadLine(ident, row + 1, f"row {row} has no audio (neither bytes nor a path)")
         reference = None if text is None else str(text).strip() or None

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import OptionError
-from .base import CorpusFormat, Entry, bad_id_reason, check_segment, corpus_format, safe_id, seconds, timed
+from .base import CorpusFormat, Entry, bad_id_reason, check_segment, corpus_format, place_id, safe_id, seconds, timed
 from .utterance import BadLine, TimedUtterance, Utterance
 
 _ARCHIVE = re.compile(r"\.ark:\d+$")
@@ -122,7 +122,7 @@ class Kaldi(CorpusFormat):
         recordings, segments, languages = self._recordings(path), self._segments(path), self._languages(path)
         transcribed: set[str] = set()
         for n, utt, text in _table(path / "text"):
-            position = f"text-line-{n}"
+            position = place_id(f"text-line-{n}")
             transcribed.add(utt)
             ident = safe_id(utt)
             if ident is None:
@@ -135,9 +135,10 @@ class Kaldi(CorpusFormat):
             rec, audio, start, end = found
             yield position, n, Utterance(ident, audio, text, languages.get(ident), None, start, end), rec
         untranscribed = segments if segments is not None else recordings
-        for utt in untranscribed:
+        listing = "segments" if segments is not None else "wav.scp"
+        for k, utt in enumerate(untranscribed, start=1):
             if utt not in transcribed:
-                ident = safe_id(utt) or "untranscribed"
+                ident = safe_id(utt) or place_id(f"{listing}-entry-{k}")
                 yield ident, 0, BadLine(ident, 0, f"missing transcript: utterance {utt} has no line in text"), ""
 
     def entries(self, path: Path) -> Iterator[Entry]:

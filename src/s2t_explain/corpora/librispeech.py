@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import OptionError
-from .base import CorpusFormat, Entry, bad_id_reason, corpus_format, safe_id
+from .base import CorpusFormat, Entry, bad_id_reason, corpus_format, place_id, safe_id
 from .utterance import BadLine, Utterance
 
 TRANSCRIPT = ".trans.txt"
@@ -70,7 +70,7 @@ class LibriSpeech(CorpusFormat):
                         if not line.strip():
                             continue
                         uid, _, text = line.strip().partition(" ")
-                        position = f"{stem}-line-{n}" if safe_id(f"{stem}-line-{n}") else f"line-{n}"
+                        position = place_id(f"{stem}-line-{n}")
                         where = f"{transcript.name} line {n}"
                         ident = safe_id(uid)
                         if ident is None:
@@ -85,8 +85,8 @@ class LibriSpeech(CorpusFormat):
                             yield position, n, BadLine(ident, n, f"{where}: no audio file {ident}.flac in {folder}")
                         else:
                             yield position, n, Utterance(ident, audio[ident], text.strip())
-            for uid, file in audio.items():
+            for k, (uid, file) in enumerate(audio.items(), start=1):
                 if uid not in transcribed:
-                    ident = safe_id(uid) or f"{folder.name}-untranscribed"
+                    ident = safe_id(uid) or place_id(f"{folder.name}-untranscribed-{k}")
                     yield ident, 0, BadLine(ident, 0, f"missing transcript: {file} has no line in a "
                                                       f"{TRANSCRIPT} file beside it")

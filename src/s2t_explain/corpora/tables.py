@@ -25,6 +25,7 @@ from .base import (
     bad_id_reason,
     check_segment,
     corpus_format,
+    place_id,
     safe_id,
     seconds,
     timed,
@@ -37,11 +38,11 @@ FIELDS = ("id", "audio", "reference", "language", "task", "start", "end", "words
 def parse_record(record: object, line: int, base: Path) -> Utterance | BadLine:
     """One manifest record (a JSON object, or a row as {column: cell}) as an utterance or a bad line."""
     if not isinstance(record, dict):
-        return BadLine(f"line-{line}", line, "not an object with id and audio fields")
+        return BadLine(place_id(f"line-{line}"), line, "not an object with id and audio fields")
     uid = record.get("id")
     ident = safe_id(uid) if isinstance(uid, str) else None
     if ident is None:
-        return BadLine(f"line-{line}", line, bad_id_reason(uid))
+        return BadLine(place_id(f"line-{line}"), line, bad_id_reason(uid))
     audio = record.get("audio")
     if not isinstance(audio, str) or not audio.strip():
         return BadLine(ident, line, "missing audio path")
@@ -118,14 +119,14 @@ class JsonLines(_ManifestFile):
     def entries(self, path: Path) -> Iterator[Entry]:
         for n, text in self._lines(path):
             if text is None:
-                yield f"line-{n}", n, BadLine(f"line-{n}", n, "not UTF-8 text")
+                yield place_id(f"line-{n}"), n, BadLine(place_id(f"line-{n}"), n, "not UTF-8 text")
                 continue
             try:
                 record = json.loads(text)
             except json.JSONDecodeError as e:
-                yield f"line-{n}", n, BadLine(f"line-{n}", n, f"not valid JSON ({e.msg})")
+                yield place_id(f"line-{n}"), n, BadLine(place_id(f"line-{n}"), n, f"not valid JSON ({e.msg})")
                 continue
-            yield f"line-{n}", n, parse_record(record, n, path.parent)
+            yield place_id(f"line-{n}"), n, parse_record(record, n, path.parent)
 
     def read_timed(self, path: Path) -> Iterator[TimedUtterance]:
         for n, text in self._lines(path):
@@ -184,16 +185,16 @@ class _Delimited(_ManifestFile):
             if not any(cell.strip() for cell in row):
                 continue
             if broken:
-                yield n, BadLine(f"line-{n}", n, "not UTF-8 text")
+                yield n, BadLine(place_id(f"line-{n}"), n, "not UTF-8 text")
             elif len(row) > len(header):
-                yield n, BadLine(f"line-{n}", n, f"{len(row)} columns but the header has {len(header)}")
+                yield n, BadLine(place_id(f"line-{n}"), n, f"{len(row)} columns but the header has {len(header)}")
             else:
                 yield n, {k: v for k, v in zip(header, row) if v != ""}
 
     def entries(self, path: Path) -> Iterator[Entry]:
         for n, record in self._records(path):
             item = record if isinstance(record, BadLine) else parse_record(record, n, path.parent)
-            yield f"line-{n}", n, item
+            yield place_id(f"line-{n}"), n, item
 
     def read_timed(self, path: Path) -> Iterator[TimedUtterance]:
         if "words" not in self._header(path):

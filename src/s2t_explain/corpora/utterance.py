@@ -146,6 +146,6 @@ class TimedUtterance(Utterance):
 class BadLine:
     """An entry that cannot become an utterance, and why (recorded as a failure; the run goes on)."""
 
-    id: str  # the entry's id if it had a usable one, else its position ("line-N", "row-N"...)
+    id: str  # the entry's id if it had a usable one, else its place id ("_line-N", "_row-N"...: see place_id)
     line: int  # 1-based line (or row) of the corpus file that gave it; 0 when there is none
     reason: str

@@ -22,6 +22,13 @@ import numpy as np
 
 from ..files import write_text
 
+# JSON inside <script> is read by the HTML parser before JSON.parse sees it: "</script" ends the
+# element and "<!--" followed by "<script" switches the parser into a state where the closing tag
+# is missed, and U+2028/2029 end a line in older JavaScript. Escaping < > & and those two (valid
+# JSON: they can only stand inside strings) leaves the parser nothing to find in user text.
+_SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
+                              "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
 AUDIO_FORMATS = (("MP3", "MPEG_LAYER_III", "audio/mpeg"), ("FLAC", "PCM_16", "audio/flac"),
                  ("WAV", "PCM_16", "audio/wav"))  # the first that this machine's libsndfile writes
 
@@ -55,7 +62,7 @@ def _asset(name: str) -> str:
 def render(data: dict[str, Any], title: str) -> str:
     """The page for ``data`` (``kind`` = ``utterance`` or ``study``) as one HTML string."""
     data = {**data, "colormap": colormap_hex("viridis"), "greys": colormap_hex("Greys_r")}
-    payload = json.dumps(data, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
+    payload = json.dumps(data, separators=(",", ":"), allow_nan=False).translate(_SCRIPT_SAFE)
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"

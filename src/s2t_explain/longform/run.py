@@ -25,6 +25,7 @@ from tqdm import tqdm
 from ..alignment.checks import clean_words, snap_to_speech, with_confidence
 from ..alignment.heads import head_spec
 from ..alignment.timestamps import TIMESTAMP_SOURCES, Word, word_timestamps
+from ..audio import check_header
 from ..decoding import DecodingOptions
 from ..errors import AudioError, EmptyTranscriptError, OptionError, S2TError, check_type
 from ..files import write_json
@@ -54,6 +55,7 @@ class LongResult:
     window_texts: list[str | None]  # each window's transcript (None: silent, empty or failed)
     failures: list[dict[str, Any]] = field(default_factory=list)  # {"window", "start", "end", "reason"}
     seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)  # about the input (a truncated file)
 
     @property
     def text(self) -> str:
@@ -187,7 +189,8 @@ def index_document(long: LongResult, config: dict[str, Any], files: list[str | N
             "windows": [{**w.to_dict(), "result": f, "text": t} for w, f, t in zip(long.windows, files,
                                                                                    long.window_texts)],
             "failed_windows": long.failures, "text": long.text,
-            "words": {s: [w.to_dict() for w in ws] for s, ws in long.words.items()}, "heads": heads}
+            "words": {s: [w.to_dict() for w in ws] for s, ws in long.words.items()}, "heads": heads,
+            **({"warnings": long.warnings} if long.warnings else {})}
 
 
 def run_long(model: SpeechToTextModel, audio: str | Path | np.ndarray, *, sources: Sequence[str] = ("attention",),
@@ -230,7 +233,7 @@ def run_long(model: SpeechToTextModel, audio: str | Path | np.ndarray, *, source
         _check_resume(folder, config)
         (folder / "windows").mkdir(parents=True, exist_ok=True)
     long = LongResult(stream.name, stream.duration, model.name, windows, {s: [] for s in sources},
-                      [None] * len(windows))
+                      [None] * len(windows), warnings=[] if isinstance(audio, np.ndarray) else check_header(audio))
     files: list[str | None] = [None] * len(windows)
     bar = tqdm(total=len(windows), desc="windows", unit="win", disable=not progress, dynamic_ncols=True)
     try:

@@ -60,6 +60,18 @@ class SpeechToTextModel(ABC):
     device: torch.device
     dtype: torch.dtype
 
+    def weight_bytes(self) -> int:
+        """Bytes of the model's parameters and buffers (what each worker's copy of it holds)."""
+        seen: set[int] = set()
+        total = 0
+        for value in vars(self).values():
+            if isinstance(value, torch.nn.Module):
+                for tensor in (*value.parameters(), *value.buffers()):
+                    if id(tensor) not in seen:  # tied weights once
+                        seen.add(id(tensor))
+                        total += tensor.numel() * tensor.element_size()
+        return total
+
     # --- features and encoder -------------------------------------------------------------
     @abstractmethod
     def features(self, audio: np.ndarray) -> Features:

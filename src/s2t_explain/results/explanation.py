@@ -2,7 +2,8 @@
 
 File format (``.npz``, one file per utterance, written atomically), format version 1:
 - ``meta``: 0-d string array holding JSON: format version, model, audio, durations, transcript
-  (text, task, language, tokens with id/text/special/logprob), timings;
+  (text, task, language, tokens with id/text/special/logprob), timings, and ``warnings`` about
+  the input when there are any (a truncated file);
 - ``token_ids`` (I+1,) int64: the full decoder sequence ``ids`` (prompt + text + end-of-text);
 - ``logprobs`` (I,) float32, ``special`` (I,) bool: per predicted token ids[1:];
 - ``cross_attention`` (L, H, I, T') float32: cropped to the T' speech encoder frames;
@@ -22,6 +23,7 @@ Arrays load with plain ``numpy.load``; the JSON is readable without this package
 from __future__ import annotations
 
 import json
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -67,6 +69,7 @@ class Explanation:
     saliency: dict[str, Any] = field(default_factory=dict)  # options, masks used, reliability
     encoder_stride: int = 2  # feature frames per encoder frame (Whisper 2, Speech2Text 4)
     methods: dict[str, np.ndarray] = field(default_factory=dict)  # other methods' maps (see the module docs)
+    warnings: list[str] = field(default_factory=list)  # about the input, e.g. a truncated file (meta, when any)
 
     OPTIONAL_ARRAYS: ClassVar[tuple[str, ...]] = ("features", "input_saliency", "encoder_saliency", "token_saliency")
 
@@ -125,6 +128,7 @@ class Explanation:
             "transcript": self.transcript.to_dict(),
             "timings_s": self.timings,
             "saliency": self.saliency,
+            **({"warnings": self.warnings} if self.warnings else {}),
         }
 
     def save(self, path: str | Path) -> Path:
@@ -152,12 +156,20 @@ class Explanation:
         path = Path(path)
         if not path.is_file():
             raise ResultError(f"result file not found: {path}")
+        not_ours = f"{path} is not a result of s2t-explain"
+        if not zipfile.is_zipfile(path):  # numpy would try it as .npy or pickle and advise allow_pickle
+            raise ResultError(f"{not_ours} (not an .npz archive, or a truncated one)")
         try:
             with np.load(path, allow_pickle=False) as z:
+                if "meta" not in z.files:
+                    raise ResultError(f"{not_ours} (an .npz without its meta record)")
                 data = {k: z[k] for k in z.files}
             meta = json.loads(str(data["meta"]))
+        except ResultError:
+            raise
         except Exception as e:
-            raise ResultError(f"cannot read result {path}: {e}") from e
+            raise ResultError(f"cannot read result {path}: {str(e).splitlines()[0] if str(e) else type(e).__name__}"
+                              ) from e
         if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
             version = meta.get("format_version") if isinstance(meta, dict) else None
             raise ResultError(f"{path} has format version {version}; expected {FORMAT_VERSION}")
@@ -185,6 +197,7 @@ class Explanation:
             encoder_stride=int(meta.get("encoder_stride", 2)),
             **{name: data.get(name) for name in cls.OPTIONAL_ARRAYS},
             methods={k.split(":", 1)[1]: v for k, v in data.items() if k.startswith("method:")},
+            warnings=[str(w) for w in meta.get("warnings", [])],
         )
 
     def reliability_report(self) -> str:

@@ -173,6 +173,7 @@ class UtteranceRecord(_CompleteRecord, total=False):
     reference_score: dict[str, float | None]  # only when the utterance has a reference
     methods: dict[str, MethodRecord]  # explanation methods other than SPES (StudyOptions.methods)
     tokens: TokenRecord  # per-token analysis
+    warnings: list[str]  # about the input, when there are any (a truncated file: audio.header_warnings)
 
 
 class _FailureBase(TypedDict):

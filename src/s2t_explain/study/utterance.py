@@ -23,6 +23,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from ..audio import check_header
 from ..corpora import Utterance
 from ..decoding import DecodingOptions
 from ..errors import OptionError
@@ -104,6 +105,8 @@ def analyze(model: SpeechToTextModel, utterance: Utterance, options: StudyOption
     prepared = prepare(model, samples, sample_rate=model.sample_rate, name=utterance.source)
     say("saliency")
     result = explain(model, prepared, saliency=options.saliency, decoding=decoding, progress=False)
+    if utterance.data is None:  # read from a file: a truncated one is warned about and recorded
+        result.warnings = check_header(utterance.audio)
     t_explain = time.perf_counter() - t0
     maps = study_maps(result, options)
     comparison = compare(result, options, maps)
@@ -151,6 +154,8 @@ def analyze(model: SpeechToTextModel, utterance: Utterance, options: StudyOption
     }
     if utterance.segment is not None:  # where in ``audio`` the utterance lies (seconds)
         cast(dict[str, Any], record)["segment"] = [utterance.segment[0], utterance.segment[0] + result.duration]
+    if result.warnings:
+        record["warnings"] = result.warnings
     if utterance.reference:
         record["reference_score"] = {metric: TEXT_METRICS.get(metric)(transcript.text, utterance.reference)}
     if runs:
