@@ -52,21 +52,21 @@ _EXPORTS = {
     "list_languages": ".tasks",
     "list_head_sets": ".attention.heads",
     "list_presets": ".saliency.options",
-    "list_scorers": ".saliency.scorers",
+    "list_scorers": ".saliency.catalog",
     "list_estimators": ".saliency.estimators",
     "list_mask_families": ".saliency.masks",
     "list_mask_designs": ".saliency.masks",
-    "list_baselines": ".saliency.perturb",
+    "list_baselines": ".saliency.catalog",
     "list_pooling": ".pooling",
     "list_normalizations": ".normalization",
     "list_correlations": ".metrics.agreement",
     "list_text_metrics": ".metrics.text",
     "list_timestamp_sources": ".alignment.timestamps",
     "list_head_rankings": ".alignment.heads",
-    "list_alignment_methods": ".study.alignment",
+    "list_alignment_methods": ".study.alignment_methods",
     "explain_methods": ".methods",
-    "MethodOptions": ".methods",
-    "list_methods": ".methods",
+    "MethodOptions": ".methods.catalog",
+    "list_methods": ".methods.catalog",
     "run_long": ".longform",
     "LongformOptions": ".longform",
     "list_windowings": ".longform",
@@ -90,12 +90,11 @@ if TYPE_CHECKING:
     from .pipeline import Prepared, explain, explain_attention, prepare, transcribe
     from .pooling import list_pooling
     from .results import Explanation
+    from .saliency.catalog import list_baselines, list_scorers
     from .saliency.estimators import list_estimators
     from .saliency.masks import list_mask_designs, list_mask_families
     from .saliency.options import EncoderSaliencyOptions, InputSaliencyOptions, SaliencyOptions, list_presets, preset
-    from .saliency.perturb import list_baselines
-    from .saliency.scorers import list_scorers
-    from .study.alignment import list_alignment_methods
+    from .study.alignment_methods import list_alignment_methods
     from .study.options import StudyOptions
     from .study.report import build_report
     from .study.runner import run_study

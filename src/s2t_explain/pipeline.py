@@ -169,10 +169,10 @@ def explain(
     """
     check_type(saliency, (SaliencyOptions, str), "saliency", "give SaliencyOptions(...) or a preset name")
     if methods:
-        from .methods import METHODS
+        from .methods.catalog import METHODS
 
         for name in methods:
-            METHODS.get(name)  # before any work
+            METHODS.check(name)  # before any work
     check_type(decoding, DecodingOptions, "decoding")
     if executor is not None:
         check_type(executor, Executor, "executor", "use s2t_explain.executors.executor_for(workers=N)")

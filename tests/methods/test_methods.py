@@ -10,8 +10,7 @@ import torch
 from helpers import ToyModel, make_tiny_whisper, speechlike
 from s2t_explain.decoding import DecodingOptions, make_transcript
 from s2t_explain.errors import OptionError
-from s2t_explain.methods import Context, MethodOptions, explain_methods, list_methods
-from s2t_explain.methods.base import METHODS
+from s2t_explain.methods import METHODS, Context, MethodOptions, explain_methods, list_methods
 from s2t_explain.models.base import DecoderOutput
 from s2t_explain.saliency.perturb import silenced_features
 

@@ -1,10 +1,12 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from helpers import speechlike
 from s2t_explain import Explanation, explain_attention
+from s2t_explain import list_methods as s2t_list_methods
 from s2t_explain.errors import ResultError
 from s2t_explain.plots import AttentionHeatmap
 
@@ -42,7 +44,7 @@ def test_load_errors(tmp_path):
         Explanation.load(tmp_path / "missing.npz")
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"not a zip")
-    with pytest.raises(ResultError, match="cannot read"):
+    with pytest.raises(ResultError, match="is not a result of s2t-explain .not an .npz archive"):
         Explanation.load(bad)
 
 
@@ -87,3 +89,28 @@ def test_saliency_maps_and_reliability_notes():
     assert result.reliability_note("input") == "512 masks, reliability 0.87" and result.reliability_note("x") == ""
     report = result.reliability_report().splitlines()
     assert "LOW" in report[0] and "pooled to encoder frames 0.95" in report[1] and "LOW" not in report[1]
+
+
+V1_FIXTURE = Path(__file__).parent / "data" / "v1_result.npz"
+
+
+def test_a_format_version_1_file_still_loads_with_identical_arrays():
+    """``data/v1_result.npz`` was written by the format-1 code (written at the commit that added it) from the tiny
+    random Whisper of ``helpers.make_tiny_whisper()`` on ``speechlike(0.3)``, forced "hello there",
+    8 + 8 masks (SM_X granularity 10, p_dec 0.5) and every explanation method; it holds every kind
+    of map a result had before maps got one type. Later formats must keep loading it."""
+    stored = np.load(V1_FIXTURE, allow_pickle=False)
+    meta = json.loads(str(stored["meta"]))
+    assert meta["format_version"] == 1
+    result = Explanation.load(V1_FIXTURE)
+    arrays = {"cross_attention": result.cross_attention, "frame_times": result.frame_times,
+              "features": result.features, "input_saliency": result.input_saliency,
+              "encoder_saliency": result.encoder_saliency, "token_saliency": result.token_saliency,
+              **{f"method:{name}": values for name, values in result.methods.items()}}
+    assert set(arrays) == set(stored.files) - {"meta", "token_ids", "logprobs", "special"}
+    for name, values in arrays.items():
+        assert values.dtype == stored[name].dtype and np.array_equal(values, stored[name]), name
+    assert result.transcript.ids == [int(i) for i in stored["token_ids"]]
+    assert np.array_equal(result.transcript.logprobs, stored["logprobs"])
+    assert sorted(result.methods) == sorted(s2t_list_methods())
+    assert result.saliency["maps"]["input"]["n_masks"] == 8 and result.transcript.text == "hello there"

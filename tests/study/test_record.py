@@ -43,7 +43,7 @@ def analyze(monkeypatch):
     monkeypatch.setattr(Utterance, "load", lambda self, sample_rate=16_000: np.zeros(sample_rate, np.float32))
     monkeypatch.setattr(utterance_module, "explain", lambda model, prepared, **kwargs: result)
     monkeypatch.setattr(utterance_module, "CurveScorer", FakeScorer)
-    import s2t_explain.methods as methods_module
+    import s2t_explain.methods.api as methods_module
     from s2t_explain.methods import Cost, MethodMap
 
     def fake_methods(model, prepared, names, **kwargs):  # planted maps: one per-head, one input, one encoder

@@ -4,6 +4,7 @@ NumPy only: works on stored results. The benchmark that explains a whole alignme
 model lives in ``study.alignment``.
 """
 
+from ..decoding.words import group_words
 from .dtw import dtw
 from .heads import (
     HEAD_RANKINGS,
@@ -17,7 +18,6 @@ from .heads import (
 )
 from .subtitles import parse_cues, to_srt, to_vtt
 from .timestamps import TIMESTAMP_SOURCES, Word, to_whisper_json, word_timestamps
-from .words import group_words
 
 __all__ = ["HEAD_RANKINGS", "TIMESTAMP_SOURCES", "Word", "discover_heads", "dtw", "group_words", "head_scores",
            "head_spec", "parse_cues", "reference_scores", "saliency_scores", "to_srt", "to_vtt", "to_whisper_json",

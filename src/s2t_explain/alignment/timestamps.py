@@ -25,12 +25,13 @@ from typing import Any
 import numpy as np
 from scipy.ndimage import median_filter
 
+from ..decoding.words import group_words
 from ..errors import OptionError
+from ..methods.catalog import METHODS
 from ..normalization import normalize_rows
 from ..registry import Registry
 from ..results.explanation import Explanation
 from .dtw import dtw
-from .words import group_words
 
 MEDIAN_WIDTH = 7  # Whisper's
 EDGE_THRESHOLD = 1.0  # (ours) z units; chosen on align-set clips en_01-08, checked on en_09-16 (README)
@@ -108,6 +109,10 @@ def saliency_matrix(which: str) -> MatrixFn:
 TIMESTAMP_SOURCES.register("attention")(TimestampSource(attention_matrix))
 TIMESTAMP_SOURCES.register("saliency-input")(TimestampSource(saliency_matrix("input"), "input", "trim"))
 TIMESTAMP_SOURCES.register("saliency-encoder")(TimestampSource(saliency_matrix("encoder"), "encoder", "trim"))
+# every explanation method's stored map times words like a saliency map (``--from method:NAME``),
+# registered here from the declared names, so a fresh process knows them all without torch
+for _name in METHODS.names():
+    TIMESTAMP_SOURCES.register(f"method:{_name}")(TimestampSource(saliency_matrix(_name), _name, "trim"))
 
 
 def token_starts(matrix: np.ndarray) -> np.ndarray:

@@ -55,8 +55,6 @@ def add_timestamps(sub: argparse._SubParsersAction) -> None:
 
 
 def run_timestamps(args: argparse.Namespace) -> int:
-    from ..pipeline import explain, explain_attention
-
     status = Status(args.quiet)
     out = output_folder(args.out) if args.out else None
     positive(args.top, "--top")
@@ -64,7 +62,9 @@ def run_timestamps(args: argparse.Namespace) -> int:
     if args.audio.endswith(".npz"):
         with status.step("reading result"):
             result = Explanation.load(args.audio)
-    else:
+    else:  # model work: the stored-result path above loads no torch
+        from ..pipeline import explain, explain_attention
+
         spes = needs in SALIENCY_MAPS  # else cross-attention, or another method's map (s2t_explain.methods)
         saliency = saliency_options(args, only=needs) if spes else None  # checked before the model loads
         model, decoding, prepared, stream = open_inputs(args, status)
@@ -163,7 +163,7 @@ def run_heads(args: argparse.Namespace) -> int:
 
 
 def add_align_bench(sub: argparse._SubParsersAction) -> None:
-    from ..study.alignment import ALIGNMENT_METHODS
+    from ..study.alignment_methods import ALIGNMENT_METHODS
 
     p = sub.add_parser("align-bench", help="word-timing accuracy of every alignment method on exact boundaries")
     p.add_argument("--manifest", default=None, help="alignment corpus with exact word times: JSONL (words), CSV/TSV "

@@ -11,7 +11,6 @@ from typing import Any
 from ..attention.heads import HEAD_SETS, resolve_heads
 from ..errors import OptionError
 from ..models.bundled import BUNDLED
-from ..pipeline import explain, explain_attention, transcribe
 from ..results.explanation import SALIENCY_MAPS
 from .common import (
     add_html_arg,
@@ -46,6 +45,8 @@ def add_transcribe(sub: argparse._SubParsersAction) -> None:
 
 
 def run_transcribe(args: argparse.Namespace) -> int:
+    from ..pipeline import transcribe
+
     if args.top < 0:
         raise OptionError("--top must be >= 0")
     status = Status(args.quiet)
@@ -86,6 +87,7 @@ def add_attention(sub: argparse._SubParsersAction) -> None:
 
 
 def run_attention(args: argparse.Namespace) -> int:
+    from ..pipeline import explain_attention
     from ..plots.heatmap import AttentionHeatmap
 
     status = Status(args.quiet)
@@ -121,6 +123,7 @@ def add_explain(sub: argparse._SubParsersAction) -> None:
 
 
 def run_explain(args: argparse.Namespace) -> int:
+    from ..pipeline import explain
     from ..plots.heatmap import AttentionHeatmap
     from ..plots.saliency import comparison_figure, input_saliency_figure
 

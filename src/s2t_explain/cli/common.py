@@ -10,22 +10,24 @@ import argparse
 import os
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..decoding import DecodingOptions
 from ..dtypes import DTYPE_NAMES
 from ..errors import OptionError
 from ..executors import Executor, executor_for
 from ..files import write_json
-from ..models import DEFAULT_MODEL, SpeechToTextModel, bundled_names, load_model
-from ..models.loading import DTYPES
+from ..models import DEFAULT_MODEL, bundled_names
 from ..plots.saliency import save_figure
 from ..results.explanation import Explanation
+from ..saliency.catalog import SCORERS
 from ..saliency.estimators import ESTIMATORS
 from ..saliency.options import ACCUMULATE, PRESETS, SaliencyOptions, preset, with_masks
-from ..saliency.scorers import SCORERS
 from ..tasks import TASKS
 from .progress import Status
+
+if TYPE_CHECKING:
+    from ..models import SpeechToTextModel
 
 
 def add_model_args(p: argparse.ArgumentParser, decoding: bool = True) -> None:
@@ -33,7 +35,7 @@ def add_model_args(p: argparse.ArgumentParser, decoding: bool = True) -> None:
     p.add_argument("--model", default=DEFAULT_MODEL, help=f"bundled name ({', '.join(bundled_names())}), "
                    "CTranslate2/faster-whisper folder, or Hugging Face folder/id (default: %(default)s)")
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (default: %(default)s)")
-    p.add_argument("--dtype", default="float32", choices=list(DTYPES), help="(default: %(default)s)")
+    p.add_argument("--dtype", default="float32", choices=list(DTYPE_NAMES), help="(default: %(default)s)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress or timing on stderr")
     if not decoding:
         return
@@ -134,6 +136,8 @@ def positive(value: int | None, flag: str) -> None:
 
 def load(args: argparse.Namespace, status: Status) -> SpeechToTextModel:
     """The model named by ``--model`` on ``--device`` in ``--dtype``."""
+    from ..models import load_model
+
     with status.step(f"loading {args.model}"):
         return load_model(args.model, device=args.device, dtype=args.dtype)
 

@@ -10,19 +10,22 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..alignment.subtitles import to_srt, to_vtt
 from ..alignment.timestamps import Word
 from ..decoding import DecodingOptions
 from ..errors import OptionError
 from ..files import write_text
-from ..longform import LongformOptions, LongResult, list_windowings
+from ..longform import LongformOptions, list_windowings
 from ..longform.stream import AudioStream
-from ..models.base import SpeechToTextModel
-from ..pipeline import Prepared, prepare
 from .common import decoding_options, load
 from .progress import Status
+
+if TYPE_CHECKING:  # model code loads when a command runs, not for --help
+    from ..longform import LongResult
+    from ..models import SpeechToTextModel
+    from ..pipeline import Prepared
 
 
 def add_longform_args(p: argparse.ArgumentParser) -> None:
@@ -60,6 +63,8 @@ def open_inputs(args: argparse.Namespace, status: Status, longform: bool = True)
         status.say(f"{stream.duration:.1f} s of audio: long-form, {args.windowing} windows of at most "
                    f"{options.window_seconds:g} s")
         return model, decoding, None, stream
+    from ..pipeline import prepare
+
     with status.step("encoding audio"):
         prepared = prepare(model, args.audio)
     return model, decoding, prepared, stream

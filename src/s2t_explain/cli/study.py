@@ -11,7 +11,6 @@ from ..metrics.agreement import list_correlations
 from ..normalization import NORMALIZATIONS
 from ..pooling import POOLING
 from ..study.options import AGAINST, DEFAULT_METHODS, FAITHFULNESS, STATISTICS, TRANSLATION_METRICS
-from ..study.runner import parse_shard
 from ..tasks import TASKS
 from .common import (
     add_model_args,
@@ -94,6 +93,8 @@ def run_study_command(args: argparse.Namespace) -> int:
                            seed=args.seed if args.seed is not None else 0, methods=_methods(args.methods),
                            statistics=tuple(args.statistics) if args.statistics else STATISTICS,
                            ig_steps=args.ig_steps)
+    from ..study.runner import parse_shard
+
     shard = parse_shard(args.shard) if args.shard else None
     workers = executor(args)
     model = load(args, status)

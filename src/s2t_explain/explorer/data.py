@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..alignment.timestamps import TIMESTAMP_SOURCES, word_timestamps
-from ..alignment.words import group_words
+from ..decoding.words import group_words
 from ..errors import OptionError
 from ..metrics.agreement import agreement
 from ..results import Explanation

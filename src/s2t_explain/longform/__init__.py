@@ -10,10 +10,19 @@ through the one-clip pipeline, words shifted to file time and kept by the window
 middle) -> ``alignment.checks`` (snap to speech, no zero-length or overlapping words).
 """
 
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
 from .options import LongformOptions
-from .run import LongResult, run_long, window_result, window_words
 from .stream import AudioStream
 from .windows import WINDOWINGS, Window, Windowing, list_windowings
+
+if TYPE_CHECKING:
+    from .run import LongResult, run_long, window_result, window_words
+
+# the windows, options and stream are NumPy only; running (``run``) imports the model code on use
+__getattr__, __dir__ = lazy_exports(__name__, {name: ".run" for name in
+                                               ("LongResult", "run_long", "window_result", "window_words")})
 
 __all__ = ["AudioStream", "LongResult", "LongformOptions", "WINDOWINGS", "Window", "Windowing", "list_windowings",
            "run_long", "window_result", "window_words"]

@@ -14,7 +14,6 @@ import numpy as np
 import torch
 
 from .base import (
-    METHODS,
     Context,
     Cost,
     ExplanationMethod,
@@ -24,6 +23,7 @@ from .base import (
     token_chunks,
     token_logprobs,
 )
+from .catalog import METHODS
 
 
 def _weights(ctx: Context, cost: Cost) -> torch.Tensor:

@@ -25,26 +25,10 @@ import numpy as np
 import torch
 
 from ..decoding.transcript import Transcript
-from ..errors import OptionError
 from ..models.base import SpeechToTextModel
-from ..registry import Registry
+from .catalog import MethodOptions
 
 GRAINS = ("encoder", "input")  # (I, T') or (L, H, I, T') over encoder frames; (I, T, F) over the input
-
-
-@dataclass(frozen=True)
-class MethodOptions:
-    """Settings shared by the methods (all ours: the methods' papers leave them to the user)."""
-
-    ig_steps: int = 16  # Integrated Gradients: Riemann steps (midpoint rule) from the baseline
-    token_batch: int = 8  # tokens explained per batched backward pass
-    absolute: bool = True  # report |attribution|: SPES scores (KL) are unsigned effect sizes
-
-    def __post_init__(self) -> None:
-        if self.ig_steps < 1:
-            raise OptionError(f"ig_steps must be >= 1, got {self.ig_steps}")
-        if self.token_batch < 1:
-            raise OptionError(f"token_batch must be >= 1, got {self.token_batch}")
 
 
 @dataclass
@@ -116,8 +100,6 @@ class ExplanationMethod(ABC):
         return MethodMap(name, self.grain, values, cost)
 
 
-METHODS: Registry[type[ExplanationMethod]] = Registry("explanation method")
-list_methods = METHODS.names
 
 
 def token_chunks(n: int, size: int) -> Iterator[np.ndarray]:

@@ -18,7 +18,6 @@ import numpy as np
 import torch
 
 from .base import (
-    METHODS,
     Context,
     Cost,
     ExplanationMethod,
@@ -28,6 +27,7 @@ from .base import (
     token_chunks,
     token_logprobs,
 )
+from .catalog import METHODS
 
 
 def _input_gradients(ctx: Context, inputs: torch.Tensor, chunk: np.ndarray) -> torch.Tensor:

@@ -22,7 +22,7 @@ import unicodedata
 import numpy as np
 from scipy.stats import rankdata
 
-from ..alignment.words import group_words, is_punctuation
+from ..decoding.words import group_words, is_punctuation
 from .agreement import CORRELATIONS
 
 TOKEN_KINDS = ("first", "punctuation", "word-initial", "continuation")

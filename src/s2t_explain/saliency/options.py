@@ -120,16 +120,15 @@ class SaliencyOptions:
 
 def _check_names(options: SaliencyOptions) -> None:
     """Registry names are checked up front, not after minutes of computation."""
+    from .catalog import ENCODER_BASELINES, INPUT_BASELINES, SCORERS
     from .estimators import ESTIMATORS, JOINT_FITS
-    from .perturb import ENCODER_BASELINES, INPUT_BASELINES
-    from .scorers import SCORERS
 
-    SCORERS.get(options.scorer)
-    ESTIMATORS.get(options.estimator)
+    SCORERS.check(options.scorer)
+    ESTIMATORS.check(options.estimator)
     if options.input is not None:
-        INPUT_BASELINES.get(options.input.baseline)
+        INPUT_BASELINES.check(options.input.baseline)
     if options.encoder is not None:
-        ENCODER_BASELINES.get(options.encoder.baseline)
+        ENCODER_BASELINES.check(options.encoder.baseline)
         if not ENCODER_MASKS.get(options.encoder.mode).supports_joint_fit and options.estimator in JOINT_FITS:
             raise OptionError(
                 f"the {options.estimator} estimator cannot fit one effect per encoder entry (mode=elements); "

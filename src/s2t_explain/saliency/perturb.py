@@ -21,12 +21,11 @@ import numpy as np
 import torch
 
 from ..models.base import SpeechToTextModel
-from ..registry import Registry
+from .catalog import ENCODER_BASELINES, INPUT_BASELINES
 from .masks import MaskFamily
 
 # (features (F, N), n_frames T) -> baseline values broadcastable to (F, T)
 InputBaseline = Callable[[torch.Tensor, int], torch.Tensor]
-INPUT_BASELINES: Registry[InputBaseline] = Registry("input baseline")
 
 
 @INPUT_BASELINES.register("silence")
@@ -102,7 +101,6 @@ def silenced_features(features: torch.Tensor, n_frames: int) -> torch.Tensor:
 
 # (features (F, N), n_frames T, states (1, S, D), model, T') -> baseline states (1, S, D)
 EncoderBaseline = Callable[[torch.Tensor, int, torch.Tensor, SpeechToTextModel, int], torch.Tensor]
-ENCODER_BASELINES: Registry[EncoderBaseline] = Registry("encoder baseline")
 
 
 @ENCODER_BASELINES.register("silence")
@@ -147,8 +145,3 @@ class StatePerturber:
             return self.frames.logits(tokens, full)
         states = torch.where(full, self.base, self.states)  # (B, S, D)
         return self.model.decode(tokens, states).logits
-
-
-def list_baselines() -> dict[str, list[str]]:
-    """{"input": values occluded spectrogram entries take, "encoder": values occluded encoder states take}."""
-    return {"input": INPUT_BASELINES.names(), "encoder": ENCODER_BASELINES.names()}

@@ -11,11 +11,10 @@ from collections.abc import Callable
 
 import torch
 
-from ..registry import Registry
+from .catalog import SCORERS, list_scorers
 
 Scorer = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
-SCORERS: Registry[Scorer] = Registry("scorer")
-list_scorers = SCORERS.names
+__all__ = ["SCORERS", "Scorer", "kl_divergence", "list_scorers", "probability_drop"]
 
 
 @SCORERS.register("kl")

@@ -19,62 +19,24 @@ Scores are ``metrics.timing.score_words`` over all words.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from tqdm import tqdm
 
-from ..alignment.heads import HEAD_RANKINGS, default_head_count, per_result_scores, top_heads
-from ..alignment.timestamps import TIMESTAMP_SOURCES, word_timestamps
+from ..alignment.heads import default_head_count, per_result_scores, top_heads
+from ..alignment.timestamps import word_timestamps
 from ..decoding import DecodingOptions
 from ..errors import OptionError, check_type
 from ..metrics.timing import score_words
 from ..models.base import SpeechToTextModel
 from ..pipeline import explain, explain_attention, prepare
-from ..registry import Registry
 from ..results.explanation import SALIENCY_MAPS, Explanation
 from ..saliency.options import SaliencyOptions
+from .alignment_methods import ALIGNMENT_METHODS, AlignmentMethod
 from .manifest import TimedUtterance, read_alignment_manifest
-
-
-@dataclass(frozen=True)
-class AlignmentMethod:
-    """How one benchmark method times words: from which map, with which heads and edges.
-
-    Attention methods use a fixed head set (``heads``) or the top-k heads of a ``HEAD_RANKINGS``
-    ranking, computed over every utterance, or over the others only (``leave_one_out``).
-    """
-
-    source: str = "attention"  # a timestamp source (alignment.timestamps.TIMESTAMP_SOURCES)
-    heads: str = "alignment"  # head set, when no ranking is given
-    ranking: str | None = None  # rank heads with this HEAD_RANKINGS entry
-    leave_one_out: bool = False
-    edges: str | None = None  # None: the source's default (alignment.timestamps)
-
-    @property
-    def saliency_maps(self) -> set[str]:
-        """The saliency maps (``input``, ``encoder``) this method needs; empty for attention alone."""
-        maps = {TIMESTAMP_SOURCES.get(self.source).saliency} - {None}
-        if self.ranking is not None and HEAD_RANKINGS.get(self.ranking).needs_saliency:
-            maps.add("encoder")  # heads ranked by agreement with SM_H
-        return maps  # type: ignore[return-value]
-
-
-ALIGNMENT_METHODS: Registry[AlignmentMethod] = Registry("alignment method")
-list_alignment_methods = ALIGNMENT_METHODS.names
-for _name, _method in {
-    "alignment-heads": AlignmentMethod(),
-    "all-heads": AlignmentMethod(heads="all"),
-    "discovered-unsupervised": AlignmentMethod(ranking="unsupervised"),
-    "discovered-saliency": AlignmentMethod(ranking="saliency"),
-    "discovered-reference": AlignmentMethod(ranking="reference", leave_one_out=True),
-    "alignment-heads-trim": AlignmentMethod(edges="trim"),
-    "saliency-input": AlignmentMethod(source="saliency-input"),
-    "saliency-encoder": AlignmentMethod(source="saliency-encoder"),
-}.items():
-    ALIGNMENT_METHODS.register(_name)(_method)
 
 
 def explain_timed(model: SpeechToTextModel, items: Sequence[TimedUtterance], saliency: SaliencyOptions | None = None,

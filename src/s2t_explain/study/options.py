@@ -63,10 +63,10 @@ class StudyOptions:
         if not 1 <= self.curve_step <= 50 or 100 % self.curve_step:
             raise OptionError(f"curve step must divide 100 and be 1..50 percent, got {self.curve_step}")
         if self.methods:
-            from ..methods import METHODS, MethodOptions
+            from ..methods.catalog import METHODS, MethodOptions
 
             for name in self.methods:
-                METHODS.get(name)
+                METHODS.check(name)
             MethodOptions(ig_steps=self.ig_steps)
         if self.saliency.input is None or self.saliency.encoder is None:
             raise OptionError("the study compares cross-attention with both SM_X and SM_H; enable both maps")
@@ -77,7 +77,7 @@ class StudyOptions:
 
     @property
     def method_options(self):  # type: ignore[no-untyped-def]
-        from ..methods import MethodOptions
+        from ..methods.catalog import MethodOptions
 
         return MethodOptions(ig_steps=self.ig_steps, token_batch=self.saliency.batch_size)
 

@@ -1,4 +1,4 @@
-from s2t_explain.alignment.words import group_words, is_punctuation
+from s2t_explain.decoding.words import group_words, is_punctuation
 
 
 def words(labels, **kw):
