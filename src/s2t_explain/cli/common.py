@@ -150,7 +150,7 @@ def refuse_overwrite(out: str | Path, *inputs: str | Path | None) -> None:
             continue
         same = Path(source).resolve() == target.resolve()
         if not same and target.exists() and Path(source).exists():
-            same = os.path.samefile(source, target)  # another name for the same file (a link)
+            same = os.path.samefile(source, target)  # a hard link (resolve() already follows symlinks)
         if same:
             raise OptionError(f"the output {out} is the input {source}: writing it would destroy the input; "
                               "choose another output path")

@@ -91,7 +91,7 @@ def _run(task: Task, item: Any) -> Any:
 class ProcessPool(WorkerPool):
     def __init__(self, setup: Setup, payload: Any, workers: int, max_restarts: int) -> None:
         self.width, self.max_restarts = workers, max_restarts
-        self._args = (setup, payload, max(1, (os.cpu_count() or 1) // workers))
+        self._args = (setup, payload, max(1, usable_cpus() // workers))
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
