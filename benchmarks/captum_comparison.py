@@ -64,9 +64,8 @@ def run_ours(model: s2t_explain.SpeechToTextModel, prepared: Prepared, n: int, s
     t0 = time.perf_counter()
     result = explain(model, prepared, saliency=options, progress=False)
     wall = time.perf_counter() - t0
-    info = result.saliency["maps"]["input"]
-    assert result.input_saliency is not None
-    return {"map": result.input_saliency, "seconds": info["seconds"], "wall": wall,
+    info = result["spes-input"].reliability
+    return {"map": result["spes-input"].values, "seconds": info["seconds"], "wall": wall,
             "reliability": info["reliability"]}
 
 

@@ -6,7 +6,7 @@ each recording this runs
 
 * ours, ``s2t_explain.longform.run_long``, per ``--windowing`` (vad, fixed) and per source:
   ``attention`` (the model's alignment heads, Whisper's recipe: the baseline) and
-  ``saliency-encoder`` (SM_H only: the ``fast`` preset's encoder options with ``--encoder-masks``);
+  ``spes-encoder`` (SM_H only: the ``fast`` preset's encoder options with ``--encoder-masks``);
 * the peer: faster-whisper's own word timestamps (same CT2 weights, ``--peer-beam``, temperature
   0, ``--peer-vad`` off and/or on).
 
@@ -26,7 +26,7 @@ runs nothing: it scores saved runs again, together (e.g. the 2 and 5 min files o
 and the 10 min file of another).
 
 Usage: python benchmarks/longform_align.py [--quick] [--durations 2 5 10] [--windowing vad fixed]
-       [--sources attention saliency-encoder] [--encoder-masks 512] [--peer-beam 1] [--peer-vad off on]
+       [--sources attention spes-encoder] [--encoder-masks 512] [--peer-beam 1] [--peer-vad off on]
        [--set runs/longform-set] [--out runs/longform-align] [--doc docs/results/longform-tiny-en.md]
        python benchmarks/longform_align.py --rescore RUN1/results.json RUN2/results.json --out DIR [--doc FILE]
 """
@@ -292,7 +292,7 @@ def main() -> None:
     ap.add_argument("--durations", type=float, nargs="+", default=[2.0, 5.0, 10.0], help="minutes per recording")
     ap.add_argument("--seed", type=int, default=13, help="the set's seed (make_longform_set.py)")
     ap.add_argument("--windowing", nargs="+", default=["vad", "fixed"], choices=["vad", "fixed"])
-    ap.add_argument("--sources", nargs="*", default=["attention", "saliency-encoder"],
+    ap.add_argument("--sources", nargs="*", default=["attention", "spes-encoder"],
                     help="our timestamp sources (none: the peer only)")
     ap.add_argument("--encoder-masks", type=int, default=512, help="SM_H masks per window (default: %(default)s)")
     ap.add_argument("--peer-beam", type=int, default=1, help="faster-whisper beam size (1 = greedy, as ours)")

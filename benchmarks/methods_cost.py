@@ -61,7 +61,7 @@ def main() -> None:
     saliency = s2t.SaliencyOptions(input=s2t.InputSaliencyOptions(n_masks=64, granularities=COARSE_GRANULARITIES),
                                    encoder=s2t.EncoderSaliencyOptions(n_masks=256), estimator="regression")
     result = s2t.explain(model, prepared, saliency=saliency, progress=False)
-    per_mask = {m: result.saliency["maps"][m]["seconds"] / result.saliency["maps"][m]["n_masks"]
+    per_mask = {m: result[f"spes-{m}"].reliability["seconds"] / result[f"spes-{m}"].reliability["n_masks"]
                 for m in ("input", "encoder")}
     for label, n_x, n_h in (("SPES, fast preset (512 + 1024 masks)", 512, 1024),
                             ("SPES, paper (20000 + 2000 masks)", 20_000, 2_000)):

@@ -65,7 +65,7 @@ def split_utterance(model: s2t.SpeechToTextModel, args: argparse.Namespace) -> N
         t0 = time.perf_counter()
         result = s2t.explain(model, prepared, saliency=saliency, progress=False, executor=executor)
         seconds = time.perf_counter() - t0
-        maps.append(result.input_saliency)
+        maps.append(result["spes-input"].values)
         rates.append(args.split_masks / seconds)
         note = "" if executor is None else " (starting the workers included)"
         print(f"one utterance, {label:>10}: {args.split_masks} SM_X masks in {seconds:6.1f} s = "
@@ -86,8 +86,8 @@ def sweep(args: argparse.Namespace) -> None:
                 encoder=EncoderSaliencyOptions(n_masks=4 * args.split_masks), batch_size=batch, estimator="regression")
             result = s2t.explain(model, prepared, saliency=saliency, progress=False)
             line = [f"{dtype:>8} batch {batch:4d}:"]
-            for which, values in (("input", result.input_saliency), ("encoder", result.encoder_saliency)):
-                run = result.saliency["maps"][which]
+            for which in ("input", "encoder"):
+                values, run = result[f"spes-{which}"].values, result[f"spes-{which}"].reliability
                 key = f"{which}-{batch}"
                 reference.setdefault(key, values)
                 r = float(np.corrcoef(reference[key].ravel(), values.ravel())[0, 1])
@@ -111,9 +111,9 @@ def passes(args: argparse.Namespace) -> None:
         seconds[label] = time.perf_counter() - t0
         reference = reference or result
         line = [f"{label:>18}: {seconds[label]:6.1f} s"]
-        for which, values in (("input", result.input_saliency), ("encoder", result.encoder_saliency)):
-            rate = result.saliency["maps"][which]["masks_per_second"]
-            r = float(np.corrcoef(getattr(reference, f"{which}_saliency").ravel(), values.ravel())[0, 1])
+        for which in ("input", "encoder"):
+            values, rate = result[f"spes-{which}"].values, result[f"spes-{which}"].reliability["masks_per_second"]
+            r = float(np.corrcoef(reference[f"spes-{which}"].values.ravel(), values.ravel())[0, 1])
             line.append(f"{which} {rate:7.1f} masks/s (r {r:.6f})")
         print("  ".join(line))
     eager, device = seconds["eager, host sums"], seconds["eager, device sums"]

@@ -53,18 +53,25 @@ def test_model_and_audio_types_are_checked(tiny_whisper):
 def test_an_explanation_from_the_top_level_api(tiny_whisper, audio):
     options = s2t.SaliencyOptions(input=None, encoder=s2t.EncoderSaliencyOptions(n_masks=8), batch_size=4)
     result = s2t.explain(tiny_whisper, audio, saliency=options, text="hello there", progress=False)
-    assert result.encoder_saliency is not None and result.encoder_saliency.shape == result.shape[2:]
-    assert result.input_saliency is None
-    words = s2t.word_timestamps(result, "saliency-encoder")
+    assert list(result.maps) == ["attention", "spes-encoder"]  # what the options configure
+    smh = result["spes-encoder"]
+    assert smh.values.shape == result.shape[2:] and smh.grain == "encoder" and smh.reliability["n_masks"] == 8
+    assert smh.label == "SM_H" and smh.units == "KL divergence (nats)" and smh.cost.forward == 2  # 8 masks / 4
+    assert result.timings["spes-encoder"] == smh.cost.seconds > 0
+    words = s2t.word_timestamps(result, "spes-encoder")
     assert [w.word for w in words] == [" hello", " there"]
+    chosen = s2t.explain(tiny_whisper, audio, maps="grad-encoder", saliency=options, text="hello there",
+                         progress=False)
+    assert list(chosen.maps) == ["attention", "grad-encoder"] and chosen.saliency_options == {}
+    with pytest.raises(OptionError, match="unknown explanation map 'smh'"):
+        s2t.explain(tiny_whisper, audio, maps="smh", saliency=options, progress=False)
 
 
 def test_every_list_matches_its_registry():
     from s2t_explain.alignment.heads import HEAD_RANKINGS
-    from s2t_explain.alignment.timestamps import TIMESTAMP_SOURCES
     from s2t_explain.attention.heads import HEAD_SETS
+    from s2t_explain.explainers.catalog import EXPLAINERS, KINDS
     from s2t_explain.longform.windows import WINDOWINGS
-    from s2t_explain.methods import METHODS
     from s2t_explain.metrics.agreement import CORRELATIONS
     from s2t_explain.metrics.text import TEXT_METRICS
     from s2t_explain.normalization import NORMALIZATIONS
@@ -81,11 +88,12 @@ def test_every_list_matches_its_registry():
     pairs = [(s2t.list_head_sets, HEAD_SETS), (s2t.list_scorers, SCORERS), (s2t.list_estimators, ESTIMATORS),
              (s2t.list_pooling, POOLING), (s2t.list_normalizations, NORMALIZATIONS),
              (s2t.list_correlations, CORRELATIONS), (s2t.list_text_metrics, TEXT_METRICS),
-             (s2t.list_timestamp_sources, TIMESTAMP_SOURCES), (s2t.list_head_rankings, HEAD_RANKINGS),
-             (s2t.list_alignment_methods, ALIGNMENT_METHODS), (s2t.list_methods, METHODS),
-             (s2t.list_windowings, WINDOWINGS)]
+             (s2t.list_head_rankings, HEAD_RANKINGS), (s2t.list_alignment_methods, ALIGNMENT_METHODS),
+             (s2t.list_maps, EXPLAINERS), (s2t.list_windowings, WINDOWINGS)]
     for listed, registry in pairs:
         assert listed() == registry.names() and listed(), registry.kind
+    assert s2t.list_maps() == list(KINDS) and s2t.list_methods() == [n for n in KINDS if not n.startswith("spes")]
+    assert s2t.list_timestamp_sources() == [n for n, k in KINDS.items() if k.grain != "token"]
     assert s2t.list_mask_families() == {"input": INPUT_MASKS.names(), "encoder": ENCODER_MASKS.names()}
     assert s2t.list_baselines()["input"] == ["silence", "zero", "mean"]
 
@@ -105,7 +113,9 @@ def test_cli_choices_are_the_library_lists():
     assert _choices(parser, "study", "--normalization") == s2t.list_normalizations()
     assert _choices(parser, "study", "--pooling") == s2t.list_pooling()
     assert _choices(parser, "study", "--task") == s2t.list_tasks() == _choices(parser, "transcribe", "--task")
-    assert _choices(parser, "timestamps", "--from") == s2t.list_timestamp_sources()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices["timestamps"]
+    source = next(a for a in sub._actions if "--from" in a.option_strings)  # any map name or alias: checked later
+    assert all(name in source.help for name in s2t.list_timestamp_sources()), source.help
     assert _choices(parser, "heads", "--method") == s2t.list_head_rankings()
     assert _choices(parser, "align-bench", "--methods") == s2t.list_alignment_methods()
     assert _choices(parser, "explain", "--preset") == s2t.list_presets()

@@ -96,24 +96,32 @@ def test_model_free_layers_and_option_classes_work_with_torch_unimportable():
             s2t.SaliencyOptions(scorer="nope")
         except OptionError as e:
             print("REFUSED", e)
+        import s2t_explain.explainers, s2t_explain.explainers.catalog, s2t_explain.results.maps
         print("NAMES", names[0], names[2])
-        print("SOURCES", [s for s in names[4] if s.startswith("method:")])
+        print("SOURCES", names[4])
+        print("MAPS", s2t.list_maps(), s2t.explainers.catalog.resolve_maps("SM_H,methods"))
     """)
     assert proc.returncode == 0, proc.stderr
     assert "REFUSED unknown scorer 'nope'; choose one of: kl, prob_drop" in proc.stdout
     assert "NAMES ['kl', 'prob_drop'] ['attention', 'attention-norm'" in proc.stdout
-    assert "'method:grad-encoder'" in proc.stdout  # a fresh process knows every method's timestamp source
+    # a fresh process knows every map (and so every timestamp source) without importing an implementation
+    assert ("SOURCES ['attention', 'spes-input', 'spes-encoder', 'attention-norm', 'attention-grad', 'grad-input', "
+            "'integrated-gradients', 'grad-encoder']") in proc.stdout
+    assert ("MAPS ['attention', 'spes-input', 'spes-encoder', 'spes-token', 'attention-norm', 'attention-grad', "
+            "'grad-input', 'integrated-gradients', 'grad-encoder'] ('attention', 'spes-encoder', 'attention-norm', "
+            "'attention-grad', 'grad-input', 'integrated-gradients', 'grad-encoder')") in proc.stdout
 
 
 def test_declared_registries_match_their_implementations():
     """The names declared without torch are exactly the ones the implementations register."""
-    from s2t_explain.methods import api  # noqa: F401  (imports every method)
-    from s2t_explain.methods.catalog import METHODS
+    from s2t_explain.explainers import run  # noqa: F401  (imports every explainer)
+    from s2t_explain.explainers.catalog import EXPLAINERS
     from s2t_explain.registry import Registry
     from s2t_explain.saliency import perturb, scorers  # noqa: F401
     from s2t_explain.saliency.catalog import ENCODER_BASELINES, INPUT_BASELINES, SCORERS
 
-    for registry in (METHODS, SCORERS, INPUT_BASELINES, ENCODER_BASELINES):
+    assert sorted(EXPLAINERS._items) == sorted(EXPLAINERS.names())  # registered in import order, listed as declared
+    for registry in (SCORERS, INPUT_BASELINES, ENCODER_BASELINES):
         assert list(registry._items) == registry.names(), registry.kind
     undeclared = Registry("thing", ("a",), home="s2t_explain.errors")
     with pytest.raises(ValueError, match="'b' is not declared"):
@@ -131,14 +139,15 @@ def test_reporting_commands_run_with_torch_unimportable(tmp_path, tiny_whisper):
     options = SaliencyOptions(input=InputSaliencyOptions(n_masks=8, granularities=(20,)),
                               encoder=EncoderSaliencyOptions(n_masks=8))
     result = s2t.explain(tiny_whisper, speechlike(1.0), saliency=options, text="hello there", progress=False,
-                         methods=("grad-encoder",))
+                         maps="default,grad-encoder")
     stored = result.save(tmp_path / "r.npz")
     sf.write(tmp_path / "u.wav", speechlike(0.5), 16_000)
     (tmp_path / "m.jsonl").write_text('{"id": "u", "audio": "u.wav", "reference": "w"}\n')
     study = s2t.StudyOptions(saliency=options, methods=(), faithfulness="logprob", curve_step=25)
     s2t.run_study(tiny_whisper, tmp_path / "m.jsonl", tmp_path / "run", study, progress=False)
-    argvs = [["html", str(stored), "-q"], ["timestamps", str(stored), "-q", "--from", "method:grad-encoder"],
-             ["timestamps", str(stored), "-q", "--from", "saliency-encoder"],
+    argvs = [["html", str(stored), "-q"], ["timestamps", str(stored), "-q", "--from", "grad-encoder"],
+             ["timestamps", str(stored), "-q", "--from", "spes-encoder"],
+             ["timestamps", str(stored), "-q", "--from", "method:grad-encoder"],  # the format-1 name
              ["report", str(tmp_path / "run"), "--html", "-q"]]
     proc = run_without_torch(f"""
         import sys
@@ -153,7 +162,7 @@ def test_reporting_commands_run_with_torch_unimportable(tmp_path, tiny_whisper):
     assert proc.returncode == 0, proc.stderr
     assert f"CODES {[0] * len(argvs)} TORCH False" in proc.stdout and "HELP EXIT 0" in proc.stdout, proc.stdout
     assert stored.with_suffix(".html").is_file() and (tmp_path / "run" / "report.html").is_file()
-    assert proc.stdout.count('"start"') >= 4  # two timestamp documents of two words each
+    assert proc.stdout.count('"start"') >= 6  # three timestamp documents of two words each
 
 
 def _package_imports() -> dict[str, set[str]]:

@@ -1,14 +1,16 @@
 """s2t-explain: explain encoder-decoder speech-to-text models (cross-attention vs saliency).
 
 Data flow, one sub-package per stage: ``audio`` -> ``features`` -> ``models`` (adapters) ->
-``decoding`` -> ``attention`` / ``saliency`` -> ``pooling`` -> ``metrics`` -> ``results`` ->
-``plots`` -> ``cli``; ``alignment`` (word timestamps, head discovery) and ``study`` (dataset runs)
-build on them. The names below are the library API; the CLI is a thin layer over them.
+``decoding`` -> ``explainers`` (maps by name: ``attention``, ``saliency``, ``methods``) ->
+``pooling`` -> ``metrics`` -> ``results`` -> ``plots`` -> ``cli``; ``alignment`` (word timestamps,
+head discovery) and ``study`` (dataset runs) build on them. The names below are the library API;
+the CLI is a thin layer over them.
 
 >>> import s2t_explain as s2t
 >>> model = s2t.load_model("whisper-tiny.en")
 >>> result = s2t.explain(model, "clip.wav", saliency="fast")
->>> s2t.word_timestamps(result, "saliency-encoder")
+>>> result["spes-encoder"].values        # SM_H, (I, T'); result.maps holds every map by name
+>>> s2t.word_timestamps(result, "spes-encoder")
 
 Names are imported on first use, so ``import s2t_explain`` (and the NumPy-only parts: results,
 metrics, pooling, alignment, plots) does not load torch until a model is involved.
@@ -38,6 +40,9 @@ _EXPORTS = {
     "prepare": ".pipeline",
     "transcribe": ".pipeline",
     "Explanation": ".results",
+    "Map": ".results.maps",
+    "new_map": ".explainers.catalog",
+    "list_maps": ".explainers.catalog",
     "SaliencyOptions": ".saliency.options",
     "InputSaliencyOptions": ".saliency.options",
     "EncoderSaliencyOptions": ".saliency.options",
@@ -79,6 +84,7 @@ if TYPE_CHECKING:
     from .attention.heads import list_head_sets
     from .audio import load_audio
     from .decoding import DecodingOptions, Transcript
+    from .explainers.catalog import list_maps, new_map
     from .longform import LongformOptions, list_windowings, run_long
     from .methods import MethodOptions, explain_methods, list_methods
     from .metrics.agreement import list_correlations
@@ -90,6 +96,7 @@ if TYPE_CHECKING:
     from .pipeline import Prepared, explain, explain_attention, prepare, transcribe
     from .pooling import list_pooling
     from .results import Explanation
+    from .results.maps import Map
     from .saliency.catalog import list_baselines, list_scorers
     from .saliency.estimators import list_estimators
     from .saliency.masks import list_mask_designs, list_mask_families
@@ -104,11 +111,12 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "S2TError", "__version__", "DEFAULT_MODEL", "DecodingOptions", "EncoderSaliencyOptions", "Explanation",
-    "InputSaliencyOptions", "LongformOptions", "MethodOptions", "Prepared", "SaliencyOptions", "SpeechToTextModel",
-    "StudyOptions", "Transcript", "aggregate", "build_report", "bundled_names", "cross_attention", "explain",
-    "explain_attention", "explain_methods", "list_alignment_methods", "list_baselines", "list_correlations",
-    "list_estimators", "list_head_rankings", "list_head_sets", "list_languages", "list_mask_designs", "list_methods",
-    "list_mask_families", "list_model_loaders", "list_models", "list_normalizations", "list_pooling", "list_presets",
-    "list_scorers", "list_tasks", "list_text_metrics", "list_timestamp_sources", "list_windowings", "load_audio",
-    "load_model", "prepare", "preset", "resolve_heads", "run_long", "run_study", "transcribe", "word_timestamps",
+    "InputSaliencyOptions", "LongformOptions", "Map", "MethodOptions", "Prepared", "SaliencyOptions",
+    "SpeechToTextModel", "StudyOptions", "Transcript", "aggregate", "build_report", "bundled_names",
+    "cross_attention", "explain", "explain_attention", "explain_methods", "list_alignment_methods",
+    "list_baselines", "list_correlations", "list_estimators", "list_head_rankings", "list_head_sets",
+    "list_languages", "list_maps", "list_mask_designs", "list_methods", "list_mask_families", "list_model_loaders",
+    "list_models", "list_normalizations", "list_pooling", "list_presets", "list_scorers", "list_tasks",
+    "list_text_metrics", "list_timestamp_sources", "list_windowings", "load_audio", "load_model", "new_map",
+    "prepare", "preset", "resolve_heads", "run_long", "run_study", "transcribe", "word_timestamps",
 ]

@@ -3,7 +3,7 @@
 >>> import s2t_explain as s2t
 >>> model = s2t.load_model("whisper-tiny.en")
 >>> result = s2t.explain_attention(model, "clip.wav")
->>> result.transcript.text, result.cross_attention.shape   # (L, H, I, T')
+>>> result.transcript.text, result["attention"].values.shape   # (L, H, I, T')
 >>> result = s2t.explain(model, "clip.wav", saliency="fast", decoding=s2t.DecodingOptions(beam_size=5))
 
 Every argument after ``audio`` is keyword-only and named for what it is: ``decoding=``
@@ -15,23 +15,23 @@ checked before any work, with an :class:`OptionError` that names the argument.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from .attention.capture import cross_attention
 from .audio import check_header, load_audio
 from .decoding import DecodingOptions, Transcript
 from .decoding.scoring import make_transcript
-from .errors import AudioError, EmptyTranscriptError, check_type
+from .errors import AudioError, EmptyTranscriptError, OptionError, check_type
 from .executors.base import Executor
+from .explainers.base import Session
+from .explainers.catalog import resolve_maps
+from .explainers.run import explain_maps
 from .features import Features
 from .models.base import SpeechToTextModel
 from .results.explanation import Explanation
-from .saliency.engine import MapRun
-from .saliency.explain import SaliencyJob, saliency_meta
 from .saliency.options import SaliencyOptions, preset
 from .timebase import SAMPLE_RATE, frame_times
 
@@ -88,7 +88,7 @@ def prepare(
     return Prepared(samples, features, states, source, notes)
 
 
-def _prepared(model: SpeechToTextModel, audio: Audio | Prepared, sample_rate: int | None) -> Prepared:
+def prepared_audio(model: SpeechToTextModel, audio: Audio | Prepared, sample_rate: int | None) -> Prepared:
     """``audio`` made ready (already-prepared audio is taken as it is)."""
     if isinstance(audio, Prepared):
         _check_model(model)
@@ -104,21 +104,21 @@ def transcribe(model: SpeechToTextModel, audio: Audio | Prepared, *, decoding: D
     ``distributions`` keeps the (I, V) log-distributions (for ``Transcript.top_alternatives``).
     """
     check_type(decoding, DecodingOptions, "decoding")
-    prepared = _prepared(model, audio, sample_rate)
+    prepared = prepared_audio(model, audio, sample_rate)
     return make_transcript(model, prepared.states, decoding, text=text, distributions=distributions)
 
 
 def explain_attention(model: SpeechToTextModel, audio: Audio | Prepared, *,
                       decoding: DecodingOptions = DecodingOptions(), text: str | None = None,
                       distributions: bool = False, sample_rate: int | None = None) -> Explanation:
-    """Transcript plus cross-attention of every layer and head, shape (L, H, I, T').
+    """Transcript plus cross-attention of every layer and head: ``result["attention"]``, (L, H, I, T').
 
     ``distributions`` keeps the clean (I, V) log-distributions in the transcript.
     """
     check_type(decoding, DecodingOptions, "decoding")
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    prepared = _prepared(model, audio, sample_rate)
+    prepared = prepared_audio(model, audio, sample_rate)
     timings["encode"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     transcript = make_transcript(model, prepared.states, decoding, text=text, distributions=distributions)
@@ -128,14 +128,13 @@ def explain_attention(model: SpeechToTextModel, audio: Audio | Prepared, *,
             "the model produced an empty transcript for this audio; nothing to explain "
             "(force the spoken text if the audio has speech)"
         )
-    t0 = time.perf_counter()
-    n_enc = model.n_encoder_frames(prepared.features.n_frames)
-    attention = cross_attention(model, prepared.states, transcript.ids, n_enc)
-    timings["cross_attention"] = time.perf_counter() - t0
+    with Session(model, prepared, transcript) as session:
+        maps = explain_maps(session, ["attention"])
+    timings["cross_attention"] = maps["attention"].cost.seconds
     return Explanation(
         transcript=transcript,
-        cross_attention=attention,
-        frame_times=frame_times(n_enc, model.encoder_stride),
+        maps=maps,
+        frame_times=frame_times(model.n_encoder_frames(prepared.features.n_frames), model.encoder_stride),
         n_frames=prepared.features.n_frames,
         model=model.name,
         audio=prepared.source,
@@ -143,62 +142,68 @@ def explain_attention(model: SpeechToTextModel, audio: Audio | Prepared, *,
         alignment_heads=model.alignment_heads,
         timings=timings,
         encoder_stride=model.encoder_stride,
+        provenance={"device": str(model.device), "dtype": str(model.dtype).replace("torch.", "")},
         warnings=list(prepared.warnings),
     )
+
+
+def requested_maps(maps: str | tuple[str, ...] | list[str] | None, options: SaliencyOptions) -> tuple[str, ...]:
+    """The map names ``explain`` computes (checked, in catalogue order): ``maps`` resolved
+    (``explainers.resolve_maps``), or by default cross-attention plus the SPES maps ``options``
+    configure (``spes-token`` too when previous-token masking is on)."""
+    if maps is None:
+        names = ["attention"]
+        if options.input is not None:
+            names += ["spes-input"] + (["spes-token"] if options.input.p_dec > 0 else [])
+        if options.encoder is not None:
+            names.append("spes-encoder")
+        return resolve_maps(names)
+    names = list(resolve_maps(maps))
+    if "spes-input" in names and options.input is not None and options.input.p_dec > 0:
+        names.append("spes-token")  # free: the same masks
+    return resolve_maps(names)
 
 
 def explain(
     model: SpeechToTextModel,
     audio: Audio | Prepared,
     *,
+    maps: str | tuple[str, ...] | list[str] | None = None,
     saliency: SaliencyOptions | str = "fast",
     decoding: DecodingOptions = DecodingOptions(),
     text: str | None = None,
     sample_rate: int | None = None,
     progress: bool = True,
     executor: Executor | None = None,
-    methods: tuple[str, ...] | list[str] = (),
 ) -> Explanation:
-    """Transcript, cross-attention (L, H, I, T'), SM_X (I, T, F), SM_H (I, T') and run metadata.
+    """Transcript and explanation maps: by default cross-attention (L, H, I, T'), SM_X (I, T, F) and
+    SM_H (I, T'), each with its cost and (SPES) masks and reliability.
 
-    ``saliency`` is a :class:`SaliencyOptions` or a preset name (``fast``, ``paper``); ``progress``
-    shows a bar per map (masks/s and reliability). ``executor`` (``s2t_explain.executors``:
-    local worker processes, Ray) spreads each map's masks over workers; the maps equal this
-    process's for the same seed. ``methods`` (``s2t_explain.methods``) adds other explanations' maps
-    (``result.methods``) with their costs.
+    ``maps`` names what to compute (``list_maps()``; groups ``all``, ``spes``, ``methods``;
+    cross-attention always comes). ``saliency`` is a :class:`SaliencyOptions` or a preset name
+    (``fast``, ``paper``); ``progress`` shows a bar per SPES map (masks/s and reliability).
+    ``executor`` (``s2t_explain.executors``: local worker processes, Ray) spreads each SPES map's
+    masks over workers; the maps equal this process's for the same seed.
     """
     check_type(saliency, (SaliencyOptions, str), "saliency", "give SaliencyOptions(...) or a preset name")
-    if methods:
-        from .methods.catalog import METHODS
-
-        for name in methods:
-            METHODS.check(name)  # before any work
     check_type(decoding, DecodingOptions, "decoding")
     if executor is not None:
         check_type(executor, Executor, "executor", "use s2t_explain.executors.executor_for(workers=N)")
     opts = preset(saliency) if isinstance(saliency, str) else saliency
-    prepared = _prepared(model, audio, sample_rate)
+    names = requested_maps(maps, opts)  # unknown names fail before any work
+    for name, part in (("spes-input", opts.input), ("spes-encoder", opts.encoder)):
+        if name in names and part is None:
+            raise OptionError(f"{name} asked for, but the saliency options leave it out "
+                              f"(SaliencyOptions.{name.split('-')[1]} is None)")
+    if {"spes-input", "spes-token", "spes-encoder"} & set(names):  # what runs is what each SPES map records
+        opts = replace(opts, input=opts.input if {"spes-input", "spes-token"} & set(names) else None,
+                       encoder=opts.encoder if "spes-encoder" in names else None)
+    prepared = prepared_audio(model, audio, sample_rate)
     result = explain_attention(model, prepared, decoding=decoding, text=text, distributions=True)
-    runs: dict[str, MapRun | None] = {}
-    with SaliencyJob(model, prepared.features.values, prepared.features.n_frames, prepared.states,
-                     result.transcript, opts, progress=progress, executor=executor) as job:
-        if opts.input is not None:
-            input_run, token_run = job.input_saliency()
-            runs["input"], runs["tokens"] = input_run, token_run
-            result.input_saliency = input_run.values.astype(np.float32)
-            if token_run is not None:
-                result.token_saliency = token_run.values.astype(np.float32)
-        if opts.encoder is not None:
-            encoder_run = job.encoder_saliency()
-            runs["encoder"] = encoder_run
-            result.encoder_saliency = encoder_run.values.astype(np.float32)
+    with Session(model, prepared, result.transcript, opts, progress=progress, executor=executor) as session:
+        result.maps.update(explain_maps(session, [n for n in names if n not in result.maps]))
     result.features = prepared.features.values[:, : prepared.features.n_frames].float().cpu().numpy()
-    result.saliency = saliency_meta(opts, runs, model)
-    for name, run in runs.items():
-        if run is not None:
-            result.timings[f"{name}_saliency"] = run.seconds
-    if methods:
-        from .methods import add_methods
-
-        add_methods(result, model, prepared, methods)
+    for name in names:
+        if name != "attention":
+            result.timings[name] = result.maps[name].cost.seconds
     return result

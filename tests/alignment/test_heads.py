@@ -26,8 +26,9 @@ def test_every_ranking_finds_the_planted_head():
         assert top_heads(scores, 1) == [[1, 0]]
     assert reference_scores(result, truth)[1, 0] == pytest.approx(0.0)
     assert shape_scores(result).shape == (2, 2)
-    with pytest.raises(OptionError, match="input saliency"):
+    with pytest.raises(OptionError, match="needs the spes-input map in the result .it has attention, spes-encoder"):
         saliency_scores(result, "input")
+    np.testing.assert_array_equal(saliency_scores(result, "SM_H"), saliency_scores(result))  # spes-encoder
 
 
 def test_top_heads_and_files(tmp_path):

@@ -7,6 +7,7 @@ from s2t_explain.alignment.timestamps import to_whisper_json, token_starts, word
 from s2t_explain.decoding.transcript import Transcript
 from s2t_explain.errors import OptionError
 from s2t_explain.results.explanation import Explanation
+from s2t_explain.results.maps import Map
 
 # predicted rows: prompt token, " The", " light", "house", ".", end-of-text
 LABELS = ["<|notimestamps|>", " The", " light", "house", ".", "<|endoftext|>"]
@@ -24,10 +25,11 @@ def planted(with_saliency=False, noise=0.0):
     transcript = Transcript(ids=[50257, 50362, 383, 1657, 4803, 13, 50256], labels=LABELS, special=SPECIAL.copy(),
                             logprobs=np.log(np.array([1.0, 0.9, 0.8, 0.6, 0.5, 0.99])), text="The lighthouse.",
                             task="transcribe", language="en", prompt_length=2, source="decoded")
-    result = Explanation(transcript=transcript, cross_attention=attention, frame_times=np.arange(t) * 0.02,
-                         n_frames=2 * t, model="planted", audio="x", duration=0.6, alignment_heads=[(1, 0)])
+    result = Explanation(transcript=transcript, maps={"attention": Map(attention, "per-head")},
+                         frame_times=np.arange(t) * 0.02, n_frames=2 * t, model="planted", audio="x", duration=0.6,
+                         alignment_heads=[(1, 0)])
     if with_saliency:
-        result.encoder_saliency = attention[1, 0] * 5.0
+        result.maps["spes-encoder"] = Map(attention[1, 0] * 5.0, "encoder", label="SM_H")
     return result
 
 
@@ -42,10 +44,14 @@ def test_planted_attention_gives_exact_times():
 
 
 def test_saliency_source_and_errors():
-    words = word_timestamps(planted(with_saliency=True), "saliency-encoder")
+    words = word_timestamps(planted(with_saliency=True), "spes-encoder")
     assert words[0].start == pytest.approx(0.0) and words[1].start == pytest.approx(0.16)
-    with pytest.raises(OptionError, match="no input saliency"):
-        word_timestamps(planted(), "saliency-input")
+    old_name = word_timestamps(planted(with_saliency=True), "saliency-encoder")  # the name before maps had one type
+    assert [(w.start, w.end) for w in old_name] == [(w.start, w.end) for w in words]
+    with pytest.raises(OptionError, match="no spes-input map .it has attention, spes-encoder"):
+        word_timestamps(planted(with_saliency=True), "SM_X")
+    with pytest.raises(OptionError, match="spes-token is a token map, not a map over time"):
+        word_timestamps(planted(), "spes-token")
     with pytest.raises(OptionError, match="unknown timestamp source"):
         word_timestamps(planted(), "magic")
     with pytest.raises(OptionError, match="layer"):
@@ -76,13 +82,13 @@ def test_whisper_json_schema():
 
 def test_trimmed_edges_find_a_planted_pause():
     result = planted(with_saliency=True)
-    smh = result.encoder_saliency.copy()
+    smh = result["spes-encoder"].values.copy()
     smh[1, 7:8] = 0.0  # " The" is only said in frames 2-6: frame 7 is a pause
     smh[1:5, 0:2] = 0.0  # and nothing is said before frame 2
-    result.encoder_saliency = smh
-    trimmed = word_timestamps(result, "saliency-encoder")  # trim is the default for saliency
+    result.maps["spes-encoder"] = Map(smh, "encoder")
+    trimmed = word_timestamps(result, "spes-encoder")  # trim is the default for saliency
     assert trimmed[0].start == pytest.approx(0.04) and trimmed[0].end == pytest.approx(0.14)
-    contiguous = word_timestamps(result, "saliency-encoder", edges="contiguous")
+    contiguous = word_timestamps(result, "spes-encoder", edges="contiguous")
     assert contiguous[0].start == pytest.approx(0.0) and contiguous[0].end == pytest.approx(contiguous[1].start)
     with pytest.raises(OptionError, match="edge mode"):
         word_timestamps(result, "attention", edges="soft")

@@ -21,11 +21,12 @@ def test_explain_writes_everything(tmp_path, capsys, clips):
     page = (out / "en_3.html").read_text(encoding="utf-8")
     assert "data:audio/" in page and '"input":{' in page  # audio and SM_X inline
     result = Explanation.load(out / "en_3.npz")
-    assert result.input_saliency is not None and result.encoder_saliency is not None
+    assert list(result.maps) == ["attention", "spes-input", "spes-encoder"]
     meta = json.loads((out / "en_3.json").read_text())
-    assert meta["saliency"]["maps"]["input"]["n_masks"] == 16
-    assert meta["saliency"]["options"]["input"]["n_masks"] == 16
-    assert meta["saliency"]["options"]["seed"] == 0
+    assert meta["format_version"] == 2 and meta["maps"]["spes-input"]["reliability"]["n_masks"] == 16
+    assert meta["maps"]["spes-encoder"]["reliability"]["n_masks"] == 32
+    assert meta["maps"]["spes-input"]["options"]["input"]["n_masks"] == 16
+    assert meta["maps"]["spes-input"]["options"]["seed"] == 0 and meta["maps"]["spes-input"]["label"] == "SM_X"
 
 
 @pytest.mark.parametrize("argv,message", [

@@ -27,7 +27,7 @@ def test_methods_writes_maps_and_costs(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv,message", [
-    (["--methods", "smoothgrad"], "unknown explanation method 'smoothgrad'"),
+    (["--methods", "smoothgrad"], "unknown explanation map 'smoothgrad'"),
     (["--ig-steps", "0"], "ig_steps must be >= 1"),
 ])
 def test_methods_bad_input(tmp_path, capsys, argv, message):

@@ -47,9 +47,12 @@ def test_saliency_from_a_result_without_it(tmp_path, capsys, tiny_whisper):
     from s2t_explain import explain_attention
 
     path = explain_attention(tiny_whisper, speechlike(1.0), text="hello there").save(tmp_path / "r.npz")
-    code = main(["timestamps", str(path), "--from", "saliency-encoder", "-q"])
+    code = main(["timestamps", str(path), "--from", "spes-encoder", "-q"])
     err = capsys.readouterr().err.strip().splitlines()
-    assert code == 2 and len(err) == 1 and "no encoder saliency" in err[0]
+    assert code == 2 and len(err) == 1 and "this result has no spes-encoder map (it has attention)" in err[0]
+    code = main(["timestamps", str(path), "--from", "spes-token", "-q"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "spes-token is a token map, not a map over time" in err[0]
 
 
 @pytest.mark.slow

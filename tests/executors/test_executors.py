@@ -74,13 +74,13 @@ def test_split_maps_equal_one_process_in_process(tiny_whisper, estimator):
     one = s2t.explain(tiny_whisper, audio, saliency=opts, text="hello there", progress=False)
     split = s2t.explain(tiny_whisper, audio, saliency=opts, text="hello there", progress=False,
                         executor=LocalExecutor())
-    for name in ("input_saliency", "encoder_saliency", "token_saliency"):  # same threads: bit for bit
-        assert np.array_equal(getattr(one, name), getattr(split, name)), name
-    for which in ("input", "encoder"):
-        a, b = one.saliency["maps"][which], split.saliency["maps"][which]
+    for name in ("spes-input", "spes-encoder", "spes-token"):  # same threads: bit for bit
+        assert np.array_equal(one[name].values, split[name].values), name
+    for which in ("spes-input", "spes-encoder"):
+        a, b = one[which].reliability, split[which].reliability
         assert a["n_masks"] == b["n_masks"] and a["stopped_early"] == b["stopped_early"]
         assert a["curve"] == b["curve"]
-    assert one.saliency["maps"]["encoder"]["stopped_early"] and not one.saliency["maps"]["input"]["stopped_early"]
+    assert one["spes-encoder"].reliability["stopped_early"] and not one["spes-input"].reliability["stopped_early"]
 
 
 def test_explain_split_over_two_worker_processes_equals_one(tiny_whisper):
@@ -89,11 +89,11 @@ def test_explain_split_over_two_worker_processes_equals_one(tiny_whisper):
     one = s2t.explain(tiny_whisper, audio, saliency=opts, text="hello there", progress=False)
     split = s2t.explain(tiny_whisper, audio, saliency=opts, text="hello there", progress=False,
                         executor=ProcessExecutor(2))
-    assert np.allclose(one.input_saliency, split.input_saliency, rtol=1e-5, atol=1e-8)
-    assert np.allclose(one.encoder_saliency, split.encoder_saliency, rtol=1e-5, atol=1e-8)
-    assert one.saliency["maps"]["encoder"]["n_masks"] == split.saliency["maps"]["encoder"]["n_masks"]
-    assert np.allclose(np.array(one.saliency["maps"]["encoder"]["curve"]),
-                       np.array(split.saliency["maps"]["encoder"]["curve"]), atol=1e-4)
+    assert np.allclose(one["spes-input"].values, split["spes-input"].values, rtol=1e-5, atol=1e-8)
+    assert np.allclose(one["spes-encoder"].values, split["spes-encoder"].values, rtol=1e-5, atol=1e-8)
+    assert one["spes-encoder"].reliability["n_masks"] == split["spes-encoder"].reliability["n_masks"]
+    assert np.allclose(np.array(one["spes-encoder"].reliability["curve"]),
+                       np.array(split["spes-encoder"].reliability["curve"]), atol=1e-4)
 
 
 def test_wrong_executor_type_is_refused(tiny_whisper):
@@ -126,8 +126,8 @@ def test_explain_split_over_ray_equals_one(tiny_whisper):
     finally:
         if ray.is_initialized():
             ray.shutdown()
-    assert np.allclose(one.encoder_saliency, split.encoder_saliency, rtol=1e-5, atol=1e-8)
-    assert one.saliency["maps"]["encoder"]["curve"] == split.saliency["maps"]["encoder"]["curve"]
+    assert np.allclose(one["spes-encoder"].values, split["spes-encoder"].values, rtol=1e-5, atol=1e-8)
+    assert one["spes-encoder"].reliability["curve"] == split["spes-encoder"].reliability["curve"]
 
 
 def test_one_explanation_starts_its_workers_once(tiny_whisper):
@@ -174,6 +174,6 @@ def test_fewer_threads_per_worker_change_results_only_within_float32_rounding(ti
         torch.set_num_threads(threads)
     one, two = results
     assert one.transcript.ids == two.transcript.ids
-    for name in ("cross_attention", "input_saliency", "encoder_saliency"):
-        a, b = getattr(one, name), getattr(two, name)
+    for name in ("attention", "spes-input", "spes-encoder"):
+        a, b = one[name].values, two[name].values
         assert np.abs(a - b).max() <= WORKER_RTOL * np.abs(a).max(), name

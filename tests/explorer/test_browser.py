@@ -24,35 +24,8 @@ from s2t_explain.explorer import study_pages, utterance_page
 from s2t_explain.saliency.options import COARSE_GRANULARITIES
 
 DATA = Path(s2t.__file__).parent / "data"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-REQUIRED = os.environ.get("S2T_REQUIRE_BROWSER") == "1"
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        missing = "selenium is not installed"
-    else:
-        missing = "" if Path(CHROMIUM).exists() and Path(DRIVER).exists() else f"no {CHROMIUM} or {DRIVER}"
-    if missing:
-        if REQUIRED:
-            pytest.fail(f"S2T_REQUIRE_BROWSER=1 but {missing}")
-        pytest.skip(f"no browser: {missing}")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000",
-                "--autoplay-policy=no-user-gesture-required"):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=DRIVER), options=options)
-    yield driver
-    driver.quit()
 
 
 @pytest.fixture(scope="module")
@@ -176,17 +149,16 @@ def test_degenerate_results_render_with_a_message(browser, demo, case, note):
 
     result, folder, _ = demo
     if case == "attention-only":
-        shown = replace(result, input_saliency=None, encoder_saliency=None, token_saliency=None, saliency={})
+        shown = replace(result, maps={"attention": result["attention"]})
     elif case == "encoder-only":
-        shown = replace(result, input_saliency=None, token_saliency=None)
+        shown = replace(result, maps={n: result[n] for n in ("attention", "spes-encoder")})
     else:  # keep the prompt, the first text token and end-of-text
         keep = np.flatnonzero(result.transcript.special | (np.cumsum(result.text_rows()) == 1) & result.text_rows())
         t = result.transcript
         transcript = replace(t, ids=[t.ids[0], *[t.ids[i + 1] for i in keep]], labels=[t.labels[i] for i in keep],
                              special=t.special[keep], logprobs=t.logprobs[keep])
-        shown = replace(result, transcript=transcript, cross_attention=result.cross_attention[:, :, keep],
-                        input_saliency=result.input_saliency[keep], encoder_saliency=result.encoder_saliency[keep],
-                        token_saliency=None)
+        shown = replace(result, transcript=transcript,
+                        maps={n: m.take_rows(keep) for n, m in result.maps.items() if m.grain != "token"})
     page = utterance_page(shown, folder / f"{case}.html")
     open_page(browser, page)
     notes = " ".join(e.text for e in browser.find_elements(By.CSS_SELECTOR, "#notes .note"))

@@ -14,6 +14,7 @@ import pytest
 
 from s2t_explain.decoding.transcript import Transcript
 from s2t_explain.errors import OptionError
+from s2t_explain.explainers.catalog import new_map
 from s2t_explain.explorer import PageOptions, utterance_data, utterance_page
 from s2t_explain.explorer.data import Packed, downsample, pack
 from s2t_explain.explorer.page import audio_uri, render
@@ -33,14 +34,15 @@ def make_result(n_frames: int = 300, layers: int = 2, heads: int = 3, saliency: 
                             task="transcribe", language="en", prompt_length=2, source="decoded")
     attention = rng.random((layers, heads, n_tok, n_enc)).astype(np.float32)
     attention /= attention.sum(-1, keepdims=True)
+    values = {"input": rng.random((n_tok, n_frames, 80)), "encoder": rng.random((n_tok, n_enc))}
+    options = {"scorer": "kl", "estimator": "mean", "seed": 0}
+    maps = {"attention": new_map("attention", attention)} | {
+        f"spes-{m}": new_map(m, values[m], reliability={"n_masks": 64, "reliability": 0.7, "curve": [[64, 0.7]]},
+                             options=options) for m in saliency}
     return Explanation(
-        transcript=transcript, cross_attention=attention, frame_times=np.arange(n_enc) * 0.02, n_frames=n_frames,
+        transcript=transcript, maps=maps, frame_times=np.arange(n_enc) * 0.02, n_frames=n_frames,
         model="whisper-test.en", audio="missing.wav", duration=n_frames / 100, alignment_heads=[(layers - 1, 0)],
         features=rng.normal(size=(80, n_frames)).astype(np.float32),
-        input_saliency=rng.random((n_tok, n_frames, 80)).astype(np.float32) if "input" in saliency else None,
-        encoder_saliency=rng.random((n_tok, n_enc)).astype(np.float32) if "encoder" in saliency else None,
-        saliency={"options": {"scorer": "kl", "estimator": "mean", "seed": 0},
-                  "maps": {m: {"n_masks": 64, "reliability": 0.7, "curve": [[64, 0.7]]} for m in saliency}},
     )
 
 
@@ -83,12 +85,15 @@ def test_utterance_data_shapes_and_limits():
     assert np.array(data["agreement"]["encoder"]).shape == (2, 3)
     assert data["alignment_heads"] == [[1, 0]] and data["notes"] == []
     assert data["time"]["n_encoder_frames"] == 1500 and data["time"]["encoder_seconds"] == pytest.approx(0.02)
-    assert {"attention", "saliency-input", "saliency-encoder"} <= set(data["words"])
+    assert set(data["words"]) == {"attention", "spes-input", "spes-encoder"}  # words timed from every map over time
+    assert [m["name"] for m in data["map_list"]] == ["attention", "spes-input", "spes-encoder"]
+    assert maps["map:spes-input"]["shape"] == [n, 500] and maps["map:attention"]["shape"] == [n, 500]
+    assert maps["map:spes-encoder"]["grain"] == "encoder" and maps["map:spes-encoder"]["masks"] == 64
     words = data["words"]["attention"]
     assert [w["tokens"] for w in words] == [[0], [1, 2]]  # "!" joins "world"
     assert all(0 <= w["start"] <= w["end"] <= 30.0 for w in words)
     # the embedded values are the downsampled maps within the quantization bound
-    encoder = np.asarray(result.encoder_saliency)[1:4]
+    encoder = result["spes-encoder"].values[1:4]
     blob = maps["encoder"]
     packed = Packed(tuple(blob["shape"]), np.array(blob["lo"]), np.array(blob["hi"]), base64.b64decode(blob["data"]))
     expected, _ = downsample(encoder, 1, 500)

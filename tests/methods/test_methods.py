@@ -10,7 +10,9 @@ import torch
 from helpers import ToyModel, make_tiny_whisper, speechlike
 from s2t_explain.decoding import DecodingOptions, make_transcript
 from s2t_explain.errors import OptionError
-from s2t_explain.methods import METHODS, Context, MethodOptions, explain_methods, list_methods
+from s2t_explain.explainers.catalog import EXPLAINERS, KINDS
+from s2t_explain.explainers.run import explain_maps  # noqa: F401  (registers the implementations)
+from s2t_explain.methods import Context, MethodOptions, Passes, explain_methods, list_methods
 from s2t_explain.models.base import DecoderOutput
 from s2t_explain.saliency.perturb import silenced_features
 
@@ -55,7 +57,7 @@ def test_gradient_times_input_is_each_inputs_contribution_on_a_linear_model():
     x[:, 20:] = -2.0  # padding after T = 20 speech frames
     model = LinearToy(w)
     ctx = toy_context(model, x, 20)
-    attribution = METHODS.get("grad-input")()("grad-input", ctx, RAW).values  # (I, T, F)
+    attribution = EXPLAINERS.get("grad-input")("grad-input").compute(ctx, RAW, Passes())  # (I, T, F)
     base = ctx.baseline
     for i in (0, 1):  # the two "word" tokens have log P = f (the end-of-text row is log(1 - e^f))
         for t, f in [(0, 0), (5, 3), (19, 2)]:
@@ -64,11 +66,13 @@ def test_gradient_times_input_is_each_inputs_contribution_on_a_linear_model():
             contribution = model.f(model.encode(x[None])) - model.f(model.encode(changed[None]))
             assert attribution[i, t, f] == pytest.approx(float(contribution), rel=1e-4, abs=1e-7)
     # on a linear model Integrated Gradients is exact too, and sums to f(x) - f(b)
-    ig = METHODS.get("integrated-gradients")()("integrated-gradients", ctx, MethodOptions(ig_steps=3, absolute=False))
-    np.testing.assert_allclose(ig.values[:2], attribution[:2], rtol=1e-4, atol=1e-7)
+    passes = Passes()
+    ig = EXPLAINERS.get("integrated-gradients")("integrated-gradients").compute(
+        ctx, MethodOptions(ig_steps=3, absolute=False), passes)
+    np.testing.assert_allclose(ig[:2], attribution[:2], rtol=1e-4, atol=1e-7)
     gap = float(model.f(model.encode(x[None])) - model.f(model.encode(base[None])))
-    assert ig.values[0].sum() == pytest.approx(gap, rel=1e-4)
-    assert ig.cost.forward == ig.cost.backward == 3  # 3 steps, the three tokens in one batch
+    assert ig[0].sum() == pytest.approx(gap, rel=1e-4)
+    assert passes.forward == passes.backward == 3  # 3 steps, the three tokens in one batch
 
 
 @pytest.mark.parametrize("steps,tolerance", [(12, 0.02)])
@@ -134,8 +138,11 @@ def test_every_method_gives_its_grain_and_shape(tiny_whisper):
     n_tok = len(out["attention"].values[0, 0])
     t_enc = out["attention"].values.shape[-1]
     for name, result in out.items():
-        if result.grain == "encoder":
-            assert result.values.shape == ((L, H, n_tok, t_enc) if name.startswith("attention") else (n_tok, t_enc))
+        assert result.grain == KINDS[name].grain and result.label == KINDS[name].label, name
+        if result.grain == "per-head":
+            assert result.values.shape == (L, H, n_tok, t_enc) and name.startswith("attention"), name
+        elif result.grain == "encoder":
+            assert result.values.shape == (n_tok, t_enc), name
         else:  # (I, T, F): T feature frames cover the T' encoder frames (stride 2)
             assert result.values.shape[0] == n_tok and result.values.shape[2] == 80, name
             assert -(-result.values.shape[1] // 2) == t_enc, name
@@ -145,7 +152,7 @@ def test_every_method_gives_its_grain_and_shape(tiny_whisper):
 
 
 def test_bad_method_options_say_so(tiny_whisper):
-    with pytest.raises(OptionError, match="unknown explanation method 'smoothgrad'"):
+    with pytest.raises(OptionError, match="unknown explanation map 'smoothgrad'"):
         explain_methods(tiny_whisper, speechlike(0.3), ["smoothgrad"])
     with pytest.raises(OptionError, match="ig_steps"):
         MethodOptions(ig_steps=0)
@@ -166,12 +173,14 @@ def test_method_maps_are_stored_with_the_result_and_time_words(tiny_whisper, tmp
     result = explain_attention(tiny_whisper, audio, text="hello there")
     runs = add_methods(result, tiny_whisper, prepare(tiny_whisper, audio), ["attention-norm", "grad-encoder"])
     loaded = Explanation.load(result.save(tmp_path / "r.npz"))
-    assert set(loaded.methods) == {"attention-norm", "grad-encoder"}
-    np.testing.assert_allclose(loaded.methods["grad-encoder"], runs["grad-encoder"].values, rtol=1e-6)
-    assert loaded.saliency["methods"]["grad-encoder"]["backward"] == runs["grad-encoder"].cost.backward
-    np.testing.assert_allclose(loaded.saliency_map("attention-norm"), runs["attention-norm"].values.mean((0, 1)),
+    assert set(loaded.maps) == {"attention", "attention-norm", "grad-encoder"}
+    np.testing.assert_array_equal(loaded["grad-encoder"].values, runs["grad-encoder"].values)
+    assert loaded["grad-encoder"].cost.backward == runs["grad-encoder"].cost.backward > 0
+    np.testing.assert_allclose(loaded.map_over_frames("attention-norm"), runs["attention-norm"].values.mean((0, 1)),
                                rtol=1e-5)
-    words = word_timestamps(loaded, "method:grad-encoder")
+    words = word_timestamps(loaded, "grad-encoder")
     assert [w.word.strip() for w in words] == ["hello", "there"]
-    with pytest.raises(OptionError, match="this result has: input, encoder, attention-norm, grad-encoder"):
-        word_timestamps(loaded, "method:grad-input")
+    assert [(w.start, w.end) for w in word_timestamps(loaded, "method:grad-encoder")] == \
+           [(w.start, w.end) for w in words]  # the format-1 name is understood
+    with pytest.raises(OptionError, match="no grad-input map .it has attention, attention-norm, grad-encoder"):
+        word_timestamps(loaded, "grad-input")

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from s2t_explain.decoding.transcript import Transcript
+from s2t_explain.explainers.catalog import new_map
 from s2t_explain.plots.heatmap import AttentionHeatmap
 from s2t_explain.plots.saliency import comparison_figure, input_saliency_figure, save_figure
 from s2t_explain.plots.study import curves_figure, head_figure, layer_figure
@@ -40,6 +41,16 @@ def make_transcript() -> Transcript:
     )
 
 
+def planted_maps(rng, n_tok, n_frames, n_enc, saliency, runs):
+    """Cross-attention, and SM_X and SM_H with their convergence records (``runs`` by input/encoder)."""
+    runs = runs or {}
+    maps = {"attention": new_map("attention", rng.random((2, 3, n_tok, n_enc)))}
+    if saliency:
+        maps["spes-input"] = new_map("SM_X", rng.random((n_tok, n_frames, N_MELS)), reliability=runs.get("input"))
+        maps["spes-encoder"] = new_map("SM_H", rng.standard_normal((n_tok, n_enc)), reliability=runs.get("encoder"))
+    return maps
+
+
 def make_result(
     n_frames: int = 8,
     stride: int = 2,
@@ -53,7 +64,7 @@ def make_result(
     n_tok = len(LABELS)
     return Explanation(
         transcript=make_transcript(),
-        cross_attention=rng.random((2, 3, n_tok, n_enc)).astype(np.float32),
+        maps=planted_maps(rng, n_tok, n_frames, n_enc, saliency, maps),
         frame_times=np.arange(n_enc) * stride / 100,
         n_frames=n_frames,
         model=MODEL,
@@ -61,9 +72,6 @@ def make_result(
         duration=n_frames / 100,
         alignment_heads=[(1, 0), (1, 2)],
         features=rng.standard_normal((N_MELS, n_frames)).astype(np.float32) if saliency else None,
-        input_saliency=rng.random((n_tok, n_frames, N_MELS)).astype(np.float32) if saliency else None,
-        encoder_saliency=rng.standard_normal((n_tok, n_enc)).astype(np.float32) if saliency else None,
-        saliency={"maps": maps} if maps is not None else {},
         encoder_stride=stride,
     )
 
@@ -175,8 +183,8 @@ def test_comparison_panels_data_and_time_axis(n_frames, stride):
     assert len(axes) == 3
     expected = [
         zscore(mean_heads(result, [(l, h) for l in range(2) for h in range(3)])),
-        zscore(max_pooled(result.input_saliency[TEXT_ROWS], stride)),
-        zscore(result.encoder_saliency[TEXT_ROWS]),
+        zscore(max_pooled(result["spes-input"].values[TEXT_ROWS], stride)),
+        zscore(result["spes-encoder"].values[TEXT_ROWS]),
     ]
     for ax, values in zip(axes, expected):
         [image] = ax.get_images()
@@ -235,7 +243,8 @@ def test_input_saliency_panels(n_frames, stride):
     for ax, row in zip(axes, TEXT_ROWS):
         spectrogram, overlay = ax.get_images()
         np.testing.assert_allclose(spectrogram.get_array(), result.features)
-        np.testing.assert_allclose(overlay.get_array(), minmax(result.input_saliency[row]).T, rtol=1e-6, atol=1e-7)
+        expected = minmax(result["spes-input"].values[row]).T
+        np.testing.assert_allclose(overlay.get_array(), expected, rtol=1e-6, atol=1e-7)
         for image in (spectrogram, overlay):
             # feature frames: 10 ms each, whatever the encoder stride
             assert image.get_extent() == pytest.approx([0.0, n_frames / 100, 0, N_MELS])

@@ -132,8 +132,8 @@ def test_reduced_precision_perturbation_passes(setup):
                       progress=False)
     assert np.array_equal(full.transcript.logprobs, low.transcript.logprobs)  # clean pass untouched
     assert np.array_equal(full.cross_attention, low.cross_attention)
-    for name in ("input_saliency", "encoder_saliency"):
-        a, b = getattr(full, name).ravel(), getattr(low, name).ravel()
+    for name in ("spes-input", "spes-encoder"):
+        a, b = full[name].values.ravel(), low[name].values.ravel()
         assert not np.array_equal(a, b)  # the passes did run in bfloat16
         assert np.corrcoef(a, b)[0, 1] > 0.8, name  # a random model's scores are tiny: bfloat16 noise shows
     with pytest.raises(OptionError, match="unknown precision 'int8'"):
@@ -162,9 +162,9 @@ def test_auto_batch_is_recorded_and_gives_the_fixed_batch_maps(setup):
     opts = s2t.SaliencyOptions(input=None, encoder=s2t.EncoderSaliencyOptions(n_masks=64), batch_size=4,
                                check_every=16, auto_batch=True)
     auto = s2t.explain(model, prepared, saliency=opts, text="hello there", progress=False)
-    chosen = auto.saliency["maps"]["encoder"]["batch_size"]
+    chosen = auto["spes-encoder"].reliability["batch_size"]
     assert chosen in (4, 8, 16, 32, 64)
     fixed = s2t.explain(model, prepared, saliency=replace(opts, auto_batch=False, batch_size=chosen),
                         text="hello there", progress=False)
-    assert np.allclose(auto.encoder_saliency, fixed.encoder_saliency, rtol=1e-6, atol=1e-9)
-    assert fixed.saliency["maps"]["encoder"]["batch_size"] == chosen
+    assert np.allclose(auto["spes-encoder"].values, fixed["spes-encoder"].values, rtol=1e-6, atol=1e-9)
+    assert fixed["spes-encoder"].reliability["batch_size"] == chosen

@@ -46,12 +46,12 @@ def test_input_saliency_is_finite_and_nontrivial(tiny_en, prepared):
                               encoder=EncoderSaliencyOptions(n_masks=48), batch_size=8)
     result = explain(tiny_en, p, saliency=options, progress=False)
     L, H, I, T = result.shape
-    assert result.input_saliency.shape == (I, p.features.n_frames, 80)
-    assert result.encoder_saliency.shape == (I, T)
-    assert np.all(np.isfinite(result.input_saliency)) and result.input_saliency.std() > 0
-    maps = result.saliency["maps"]
-    assert maps["input"]["n_masks"] == 48 and maps["encoder"]["n_masks"] == 48
-    assert set(maps["input"]["groups"]) == {f"slic{g}" for g in COARSE_GRANULARITIES}
+    assert result["spes-input"].values.shape == (I, p.features.n_frames, 80)
+    assert result["spes-encoder"].values.shape == (I, T)
+    assert np.all(np.isfinite(result["spes-input"].values)) and result["spes-input"].values.std() > 0
+    runs = {name: result[name].reliability for name in ("spes-input", "spes-encoder")}
+    assert runs["spes-input"]["n_masks"] == 48 and runs["spes-encoder"]["n_masks"] == 48
+    assert set(runs["spes-input"]["groups"]) == {f"slic{g}" for g in COARSE_GRANULARITIES}
     assert "split-half reliability" in result.reliability_report()
 
 
@@ -64,6 +64,6 @@ def test_bfloat16_perturbation_maps_match_float32(tiny_en, prepared):
                               encoder=EncoderSaliencyOptions(n_masks=256), batch_size=16, estimator="regression")
     full = explain(tiny_en, p, saliency=options, progress=False)
     low = explain(tiny_en, p, saliency=replace(options, precision="bfloat16"), progress=False)
-    for name in ("input_saliency", "encoder_saliency"):
-        r = np.corrcoef(getattr(full, name).ravel(), getattr(low, name).ravel())[0, 1]
+    for name in ("spes-input", "spes-encoder"):
+        r = np.corrcoef(full[name].values.ravel(), low[name].values.ravel())[0, 1]
         assert r > 0.99, (name, r)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from s2t_explain.decoding.transcript import Transcript
+from s2t_explain.explainers.catalog import new_map
 from s2t_explain.results.explanation import Explanation
 
 
@@ -21,12 +22,13 @@ def synthetic_explanation(seed: int = 0, n_text: int = 4, t_enc: int = 10, n_bin
     transcript = Transcript(ids=[1] + [2] * n_text + [0], labels=[" w"] * n_text + ["<|endoftext|>"],
                             special=special, logprobs=np.zeros(i), text="w " * n_text, task="transcribe",
                             language="en", prompt_length=1, source="decoded")
-    return Explanation(transcript=transcript, cross_attention=attention.astype(np.float32),
-                       frame_times=np.arange(t_enc) * 0.02, n_frames=2 * t_enc, model="synthetic", audio="x.wav",
-                       duration=0.4, alignment_heads=[(1, 2)], features=rng.random((n_bins, 2 * t_enc)),
-                       input_saliency=smx.astype(np.float32), encoder_saliency=smh.astype(np.float32),
-                       saliency={"maps": {"input": {"n_masks": 8, "reliability": 0.9, "reliability_pooled": 0.95},
-                                          "encoder": {"n_masks": 8, "reliability": 0.8}}})
+    maps = {"attention": new_map("attention", attention),
+            "spes-input": new_map("SM_X", smx, reliability={"n_masks": 8, "reliability": 0.9,
+                                                            "reliability_pooled": 0.95}),
+            "spes-encoder": new_map("SM_H", smh, reliability={"n_masks": 8, "reliability": 0.8})}
+    return Explanation(transcript=transcript, maps=maps, frame_times=np.arange(t_enc) * 0.02, n_frames=2 * t_enc,
+                       model="synthetic", audio="x.wav", duration=0.4, alignment_heads=[(1, 2)],
+                       features=rng.random((n_bins, 2 * t_enc)))
 
 
 def fake_faithfulness(seed: int) -> dict:

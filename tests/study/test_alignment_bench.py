@@ -45,10 +45,11 @@ def test_manifest_errors(tmp_path):
 def test_alignment_methods_say_which_maps_they_need():
     from s2t_explain.study.alignment import ALIGNMENT_METHODS
 
-    needs = {name: ALIGNMENT_METHODS.get(name).saliency_maps for name in ALIGNMENT_METHODS.names()}
+    needs = {name: ALIGNMENT_METHODS.get(name).maps for name in ALIGNMENT_METHODS.names()}
     assert needs == {"alignment-heads": set(), "all-heads": set(), "discovered-unsupervised": set(),
-                     "discovered-saliency": {"encoder"}, "discovered-reference": set(),
-                     "alignment-heads-trim": set(), "saliency-input": {"input"}, "saliency-encoder": {"encoder"}}
+                     "discovered-saliency": {"spes-encoder"}, "discovered-reference": set(),
+                     "alignment-heads-trim": set(), "saliency-input": {"spes-input"},
+                     "saliency-encoder": {"spes-encoder"}}
 
 
 def test_bench_needs_saliency_options_only_for_saliency_methods(tiny_whisper):

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from s2t_explain.methods import Cost, MethodMap
 from s2t_explain.metrics.tokens import row_correlations
+from s2t_explain.results.maps import Cost, Map
 from s2t_explain.study.league import cheapest_within, indicator_table, league_table, token_tables, worst_token_table
 from s2t_explain.study.methods import compare_methods, method_maps, token_analysis
 from s2t_explain.study.options import StudyOptions
@@ -21,9 +21,9 @@ def planted():
     options = StudyOptions(statistics=("pearson", "kendall"), methods=())
     maps = study_maps(result, options)
     runs = {
-        "copy-ca": MethodMap("copy-ca", "encoder", result.cross_attention.copy(), Cost(0.1, 1, 0)),
-        "copy-smh": MethodMap("copy-smh", "encoder", result.encoder_saliency.copy(), Cost(0.2, 1, 1)),
-        "copy-smx": MethodMap("copy-smx", "input", result.input_saliency.copy(), Cost(0.3, 2, 2)),
+        "copy-ca": Map(result.cross_attention.copy(), "per-head", cost=Cost(0.1, 1, 0)),
+        "copy-smh": Map(result["spes-encoder"].values.copy(), "encoder", cost=Cost(0.2, 1, 1)),
+        "copy-smx": Map(result["spes-input"].values.copy(), "input", cost=Cost(0.3, 2, 2)),
     }
     return result, options, maps, runs
 

@@ -15,6 +15,7 @@ import s2t_explain.study.record as record_module
 import s2t_explain.study.runner as runner
 import s2t_explain.study.utterance as utterance_module
 from s2t_explain.errors import AudioError, ResultError
+from s2t_explain.explainers.catalog import new_map
 from s2t_explain.files import write_json
 from s2t_explain.study import StudyOptions, compare, load_records, run_study
 from s2t_explain.study.manifest import Utterance
@@ -44,13 +45,13 @@ def analyze(monkeypatch):
     monkeypatch.setattr(utterance_module, "explain", lambda model, prepared, **kwargs: result)
     monkeypatch.setattr(utterance_module, "CurveScorer", FakeScorer)
     import s2t_explain.methods.api as methods_module
-    from s2t_explain.methods import Cost, MethodMap
+    from s2t_explain.explainers.catalog import new_map
+    from s2t_explain.results.maps import Cost
 
     def fake_methods(model, prepared, names, **kwargs):  # planted maps: one per-head, one input, one encoder
-        planted = {"attention-norm": result.cross_attention, "grad-input": result.input_saliency,
-                   "grad-encoder": result.encoder_saliency}
-        grains = {"grad-input": "input"}
-        return {n: MethodMap(n, grains.get(n, "encoder"), planted[n], Cost(0.5, 1, 1)) for n in names}
+        planted = {"attention-norm": result.cross_attention, "grad-input": result["spes-input"].values,
+                   "grad-encoder": result["spes-encoder"].values}
+        return {n: new_map(n, planted[n], Cost(0.5, 1, 1)) for n in names}
 
     monkeypatch.setattr(methods_module, "explain_methods", fake_methods)
     model = SimpleNamespace(check_task=lambda task, language: None, sample_rate=16_000)
@@ -137,7 +138,7 @@ def test_schema_without_reference_or_faithfulness(analyze, tmp_path):
 def test_compare_fits_its_schema_and_nulls_are_allowed(tmp_path):
     result = synthetic_explanation(1)
     result.alignment_heads = []  # no alignment heads: "alignment" is null
-    result.encoder_saliency = np.ones_like(result.encoder_saliency)  # constant SM_H: NaN correlations -> null
+    result.maps["spes-encoder"] = new_map("SM_H", np.ones_like(result["SM_H"].values))  # constant: NaN r -> null
     comparison = written(compare(result, StudyOptions()), tmp_path)
     assert set(comparison) == Comparison.__required_keys__ | Comparison.__optional_keys__
     assert comparison["agreement"]["CA-SMH"]["pearson"]["all"] is None

@@ -57,8 +57,8 @@ def assert_same_run(a: Path, b: Path) -> None:
     for uid in IDS:
         x, y = Explanation.load(a / "results" / f"{uid}.npz"), Explanation.load(b / "results" / f"{uid}.npz")
         assert x.transcript.ids == y.transcript.ids
-        for name in ("cross_attention", "input_saliency", "encoder_saliency"):
-            assert np.allclose(getattr(x, name), getattr(y, name), rtol=1e-4, atol=1e-6), (uid, name)
+        for name in ("attention", "spes-input", "spes-encoder"):
+            assert np.allclose(x[name].values, y[name].values, rtol=1e-4, atol=1e-6), (uid, name)
     build_report(b, figures=False)
     for table in TABLES:
         rows_a = list(csv.DictReader((a / "tables" / f"{table}.csv").open()))

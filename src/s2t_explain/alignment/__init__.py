@@ -17,8 +17,8 @@ from .heads import (
     unsupervised_scores,
 )
 from .subtitles import parse_cues, to_srt, to_vtt
-from .timestamps import TIMESTAMP_SOURCES, Word, to_whisper_json, word_timestamps
+from .timestamps import Word, list_timestamp_sources, timestamp_source, to_whisper_json, word_timestamps
 
-__all__ = ["HEAD_RANKINGS", "TIMESTAMP_SOURCES", "Word", "discover_heads", "dtw", "group_words", "head_scores",
-           "head_spec", "parse_cues", "reference_scores", "saliency_scores", "to_srt", "to_vtt", "to_whisper_json",
-           "top_heads", "unsupervised_scores", "word_timestamps"]
+__all__ = ["HEAD_RANKINGS", "Word", "discover_heads", "dtw", "group_words", "head_scores", "head_spec",
+           "list_timestamp_sources", "parse_cues", "reference_scores", "saliency_scores", "timestamp_source", "to_srt",
+           "to_vtt", "to_whisper_json", "top_heads", "unsupervised_scores", "word_timestamps"]

@@ -1,8 +1,8 @@
 """Head discovery: rank every (layer, head) for alignment and pick a head set.
 
 Rankings (higher score = better head), each averaged over the given results:
-- ``saliency``: Pearson r between the head's cross-attention and a saliency map (SM_H by
-  default, or pooled SM_X), per-token z-scored, as in the study;
+- ``saliency``: Pearson r between the head's cross-attention and a map over time (SM_H by
+  default, or any other: ``heads --map NAME``), per-token z-scored, as in the study;
 - ``reference``: minus the mean absolute word-boundary error (s) of timestamps from that head
   alone, against reference word timings;
 - ``unsupervised`` (needs neither): agreement with the consensus of all heads: Pearson r between
@@ -29,6 +29,7 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from ..errors import OptionError
+from ..explainers.catalog import canonical
 from ..metrics.agreement import agreement
 from ..metrics.timing import Spans, mean_boundary_error
 from ..registry import Registry
@@ -70,11 +71,13 @@ def shape_scores(result: Explanation) -> np.ndarray:
     return concentration * mono
 
 
-def saliency_scores(result: Explanation, which: str = "encoder") -> np.ndarray:
-    """(L, H) Pearson r of each head's cross-attention with SM_H (``encoder``) or pooled SM_X (``input``)."""
-    target = result.saliency_map(which)
-    if target is None:
-        raise OptionError(f"ranking heads by saliency needs {which} saliency in the result; compute it first")
+def saliency_scores(result: Explanation, which: str = "spes-encoder") -> np.ndarray:
+    """(L, H) Pearson r of each head's cross-attention with map ``which`` over frames (SM_H by
+    default; input maps such as SM_X max-pooled, other per-head maps averaged over all heads)."""
+    if which not in result:
+        raise OptionError(f"ranking heads by saliency needs the {canonical(which)} map in the result (it has "
+                          f"{', '.join(result.maps)}); compute it first")
+    target = result.map_over_frames(which)
     rows = result.text_rows()
     return agreement(result.cross_attention[:, :, rows], target[rows])["head"]
 
@@ -98,24 +101,24 @@ class HeadRanking:
     """One way to score every (layer, head) of one result for alignment (higher = better)."""
 
     scores: Callable[[Explanation, Spans | None, str], np.ndarray]  # (result, reference, saliency map) -> (L, H)
-    needs_saliency: bool = False
+    needs_map: bool = False  # scores against a map other than cross-attention (``--map``)
     needs_reference: bool = False
 
 
 HEAD_RANKINGS: Registry[HeadRanking] = Registry("head ranking")
 list_head_rankings = HEAD_RANKINGS.names
 HEAD_RANKINGS.register("unsupervised")(HeadRanking(lambda r, ref, which: unsupervised_scores(r)))
-HEAD_RANKINGS.register("saliency")(HeadRanking(lambda r, ref, which: saliency_scores(r, which), needs_saliency=True))
+HEAD_RANKINGS.register("saliency")(HeadRanking(lambda r, ref, which: saliency_scores(r, which), needs_map=True))
 HEAD_RANKINGS.register("reference")(
     HeadRanking(lambda r, ref, which: reference_scores(r, ref or []), needs_reference=True))
 
 
 def per_result_scores(results: Sequence[Explanation], method: str = "unsupervised",
-                      references: Sequence[Spans] | None = None, which: str = "encoder") -> list[np.ndarray]:
+                      references: Sequence[Spans] | None = None, which: str = "spes-encoder") -> list[np.ndarray]:
     """(L, H) scores of ranking ``method`` for each result.
 
     ``references``: per result, the (start, end) of every word (for ``reference``); ``which``: the
-    saliency map the ``saliency`` ranking agrees with (``encoder`` = SM_H, ``input`` = pooled SM_X).
+    map the ``saliency`` ranking agrees with (a map name: ``spes-encoder`` = SM_H, ``spes-input``...).
     """
     ranking = HEAD_RANKINGS.get(method)
     if not results:
@@ -127,7 +130,7 @@ def per_result_scores(results: Sequence[Explanation], method: str = "unsupervise
 
 
 def head_scores(results: Sequence[Explanation], method: str = "unsupervised",
-                references: Sequence[Spans] | None = None, which: str = "encoder") -> np.ndarray:
+                references: Sequence[Spans] | None = None, which: str = "spes-encoder") -> np.ndarray:
     """(L, H) scores of ranking ``method`` averaged over ``results`` (see :func:`per_result_scores`)."""
     return np.mean(per_result_scores(results, method, references, which), axis=0)
 
@@ -165,7 +168,7 @@ def read_head_file(path: str | Path) -> list[list[int]]:
 
 
 def discover_heads(results: Sequence[Explanation], method: str = "unsupervised", top: int | None = None,
-                   references: Sequence[Spans] | None = None, which: str = "encoder") -> dict[str, Any]:
+                   references: Sequence[Spans] | None = None, which: str = "spes-encoder") -> dict[str, Any]:
     """Rank every head over ``results`` with ``method`` and pick the ``top`` best (see :func:`head_scores`).
 
     Returns the head-set document: ``heads`` ``[[layer, head], ...]``, ``method``, ``results`` and

@@ -27,10 +27,10 @@ from scipy.ndimage import median_filter
 
 from ..decoding.words import group_words
 from ..errors import OptionError
-from ..methods.catalog import METHODS
+from ..explainers.catalog import KINDS, canonical
 from ..normalization import normalize_rows
-from ..registry import Registry
 from ..results.explanation import Explanation
+from ..results.maps import FRAME_GRAINS
 from .dtw import dtw
 
 MEDIAN_WIDTH = 7  # Whisper's
@@ -70,15 +70,11 @@ MatrixFn = Callable[[Explanation, np.ndarray, "str | list"], np.ndarray]
 
 @dataclass(frozen=True)
 class TimestampSource:
-    """A map words can be timed from: how to build its alignment matrix, and the saliency map it needs."""
+    """A map words can be timed from: how to build its alignment matrix, and the map it reads."""
 
     matrix: MatrixFn
-    saliency: str | None = None  # "input" / "encoder" (results.explanation.SALIENCY_MAPS), None for attention
+    map: str = "attention"  # the map name (explainers.catalog) the matrix is built from
     edges: str = "contiguous"  # default edge mode (see the module docs)
-
-
-TIMESTAMP_SOURCES: Registry[TimestampSource] = Registry("timestamp source")
-list_timestamp_sources = TIMESTAMP_SOURCES.names
 
 
 def attention_matrix(result: Explanation, rows: np.ndarray, heads: str | list = "alignment") -> np.ndarray:
@@ -92,27 +88,40 @@ def attention_matrix(result: Explanation, rows: np.ndarray, heads: str | list = 
     return maps.mean(axis=0)
 
 
-def saliency_matrix(which: str) -> MatrixFn:
-    """Matrix of a saliency map (``input``: pooled SM_X, ``encoder``: SM_H): rows z-scored, median-filtered."""
+def saliency_matrix(name: str) -> MatrixFn:
+    """Matrix of any other map over time (SM_H; SM_X and input maps max-pooled; per-head maps
+    averaged over all heads): rows z-scored, median-filtered."""
 
     def matrix(result: Explanation, rows: np.ndarray, heads: str | list = "alignment") -> np.ndarray:
-        values = result.saliency_map(which)
-        if values is None:
-            raise OptionError(f"this result has no {which} saliency; compute it first (explain) "
-                              "or time words from cross-attention")
-        z = normalize_rows(values[rows])  # each token over time
+        if name not in result:
+            raise OptionError(f"this result has no {name} map (it has {', '.join(result.maps)}); compute it "
+                              "first (explain --maps) or time words from cross-attention")
+        z = normalize_rows(result.map_over_frames(name)[rows])  # each token over time
         return median_filter(z, size=(1, MEDIAN_WIDTH), mode="nearest")
 
     return matrix
 
 
-TIMESTAMP_SOURCES.register("attention")(TimestampSource(attention_matrix))
-TIMESTAMP_SOURCES.register("saliency-input")(TimestampSource(saliency_matrix("input"), "input", "trim"))
-TIMESTAMP_SOURCES.register("saliency-encoder")(TimestampSource(saliency_matrix("encoder"), "encoder", "trim"))
-# every explanation method's stored map times words like a saliency map (``--from method:NAME``),
-# registered here from the declared names, so a fresh process knows them all without torch
-for _name in METHODS.names():
-    TIMESTAMP_SOURCES.register(f"method:{_name}")(TimestampSource(saliency_matrix(_name), _name, "trim"))
+def list_timestamp_sources() -> list[str]:
+    """Every map over time words can be timed from (``--from NAME``): its name is the source's."""
+    return [k.name for k in KINDS.values() if k.grain in FRAME_GRAINS]
+
+
+def timestamp_source(name: str) -> TimestampSource:
+    """The source of map ``name`` (older names such as ``saliency-encoder`` or ``method:grad-input``
+    are understood): cross-attention with Whisper's recipe, any other map with the saliency recipe.
+    An unknown name, or a map with no time axis, fails with the names that work."""
+    try:
+        key = canonical(name)
+    except OptionError:
+        raise OptionError(f"unknown timestamp source {name!r}; choose one of: "
+                          f"{', '.join(list_timestamp_sources())}") from None
+    if key not in list_timestamp_sources():
+        raise OptionError(f"{key} is a {KINDS[key].grain} map, not a map over time; words can be timed from: "
+                          f"{', '.join(list_timestamp_sources())}")
+    if key == "attention":
+        return TimestampSource(attention_matrix)
+    return TimestampSource(saliency_matrix(key), key, "trim")
 
 
 def token_starts(matrix: np.ndarray) -> np.ndarray:
@@ -130,7 +139,7 @@ def word_timestamps(result: Explanation, source: str = "attention", heads: str |
 
     ``edges``: ``contiguous`` or ``trim`` (default: trim for saliency sources, contiguous for attention).
     """
-    kind = TIMESTAMP_SOURCES.get(source)  # an unknown source fails here, naming the valid ones
+    kind = timestamp_source(source)  # an unknown source fails here, naming the valid ones
     edges = edges or kind.edges
     if edges not in EDGES:
         raise OptionError(f"unknown edge mode {edges!r}; use {', '.join(EDGES)}")
@@ -172,4 +181,4 @@ def to_whisper_json(result: Explanation, words: list[Word], source: str, heads: 
     segment = {"id": 0, "start": words[0].start if words else 0.0, "end": words[-1].end if words else 0.0,
                "text": " " + result.transcript.text.strip(), "words": [w.to_dict() for w in words]}
     return {"text": result.transcript.text, "language": result.transcript.language, "segments": [segment],
-            "source": source, "heads": heads if source == "attention" else None}
+            "source": source, "heads": heads if canonical(source) == "attention" else None}

@@ -10,11 +10,11 @@ from typing import Any
 
 from ..alignment.checks import with_confidence
 from ..alignment.heads import HEAD_RANKINGS, discover_heads, head_spec
-from ..alignment.timestamps import TIMESTAMP_SOURCES, to_whisper_json, word_timestamps
+from ..alignment.timestamps import list_timestamp_sources, timestamp_source, to_whisper_json, word_timestamps
 from ..errors import OptionError
+from ..explainers.catalog import needs_spes
 from ..files import write_json, write_text
-from ..methods import list_methods
-from ..results.explanation import SALIENCY_MAPS, Explanation
+from ..results.explanation import Explanation
 from .common import (
     add_model_args,
     add_saliency_args,
@@ -40,8 +40,9 @@ FORMATS = ("json", "srt", "vtt")
 def add_timestamps(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("timestamps", help="word timestamps (JSON words schema, SRT, WebVTT)")
     p.add_argument("audio", help="audio file, or a result .npz written by `explain`, `attention` or `study`")
-    p.add_argument("--from", dest="source", default="attention", choices=TIMESTAMP_SOURCES.names(),
-                   help="the map to align: cross-attention (default) or a saliency map")
+    p.add_argument("--from", dest="source", default="attention", metavar="MAP",
+                   help=f"the map to align, any map over time: {', '.join(list_timestamp_sources())} "
+                   "(default: %(default)s); from a stored result, any map it holds")
     p.add_argument("--heads", default="alignment", help="for --from attention: alignment (the model's), all, "
                    "discovered (ranked on this utterance, unsupervised), layer:N, [[L,H],...] or a JSON file")
     p.add_argument("--top", type=int, default=None, help="with --heads discovered: how many heads "
@@ -58,34 +59,21 @@ def run_timestamps(args: argparse.Namespace) -> int:
     status = Status(args.quiet)
     out = output_folder(args.out) if args.out else None
     positive(args.top, "--top")
-    needs = TIMESTAMP_SOURCES.get(args.source).saliency  # the saliency map this source aligns, or None
+    source = timestamp_source(args.source)  # an unknown name or a map without time fails here
     if args.audio.endswith(".npz"):
         with status.step("reading result"):
             result = Explanation.load(args.audio)
     else:  # model work: the stored-result path above loads no torch
-        from ..pipeline import explain, explain_attention
-
-        spes = needs in SALIENCY_MAPS  # else cross-attention, or another method's map (s2t_explain.methods)
-        saliency = saliency_options(args, only=needs) if spes else None  # checked before the model loads
-        model, decoding, prepared, stream = open_inputs(args, status)
-        if prepared is None:
-            return _long_timestamps(args, status, model, decoding, stream, saliency, out)
-        if saliency is None:
-            with status.step("transcribing and capturing cross-attention"):
-                result = explain_attention(model, prepared, decoding=decoding, text=args.text)
-            if needs is not None:
-                from ..methods import add_methods
-
-                with status.step(needs):
-                    add_methods(result, model, prepared, [needs])
-        else:
-            result = explain(model, prepared, saliency=saliency, decoding=decoding, text=args.text,
-                             progress=not args.quiet)
-    heads = head_spec(args.heads, result, args.top) if needs is None else "alignment"
-    words = word_timestamps(result, args.source, heads)
-    if args.source != "attention":  # how far two explanations agree on each word's place
+        result_or_code = _explain_for_timestamps(args, status, source.map, out)
+        if isinstance(result_or_code, int):
+            return result_or_code
+        result = result_or_code
+    attention = source.map == "attention"
+    heads = head_spec(args.heads, result, args.top) if attention else "alignment"
+    words = word_timestamps(result, source.map, heads)
+    if not attention:  # how far two explanations agree on each word's place
         words = with_confidence(words, word_timestamps(result, "attention", "alignment"))
-    resolved = [list(p) for p in result.heads(heads)] if needs is None else None
+    resolved = [list(p) for p in result.heads(heads)] if attention else None
     document = to_whisper_json(result, words, args.source, resolved)
     texts = timestamp_texts(document, words)
     if out is not None:
@@ -95,16 +83,34 @@ def run_timestamps(args: argparse.Namespace) -> int:
     return 0
 
 
+def _explain_for_timestamps(args: argparse.Namespace, status: Status, name: str, out: Path | None
+                            ) -> Explanation | int:
+    """The audio explained with cross-attention and map ``name`` (a long recording: timed and
+    printed here, returning the exit code)."""
+    from ..pipeline import explain, explain_attention
+
+    saliency = saliency_options(args) if needs_spes([name]) else None  # checked before the model loads
+    model, decoding, prepared, stream = open_inputs(args, status)
+    if prepared is None:
+        return _long_timestamps(args, status, model, decoding, stream, saliency, out, name)
+    if name == "attention":
+        with status.step("transcribing and capturing cross-attention"):
+            return explain_attention(model, prepared, decoding=decoding, text=args.text)
+    with status.step(f"transcribing, capturing cross-attention and {name}"):
+        return explain(model, prepared, maps=[name], saliency=saliency or "fast", decoding=decoding, text=args.text,
+                       progress=not args.quiet)
+
+
 def _long_timestamps(args: argparse.Namespace, status: Status, model: Any, decoding: Any, stream: Any,
-                     saliency: Any, out: Path | None) -> int:
+                     saliency: Any, out: Path | None, name: str) -> int:
     """Word timestamps over a recording longer than one window (``s2t_explain.longform``)."""
     from ..longform import run_long
 
-    sources = ("attention",) if args.source == "attention" else ("attention", args.source)
+    sources = ("attention",) if name == "attention" else ("attention", name)
     long = run_long(model, stream.name, sources=sources, heads=args.heads, top=args.top, saliency=saliency,
                     decoding=decoding, options=longform_options(args, model), progress=not args.quiet)
-    texts = timestamp_texts(long.to_whisper_json(args.source, args.heads if args.source == "attention" else None),
-                            long.words[args.source])
+    texts = timestamp_texts(long.to_whisper_json(name, args.heads if name == "attention" else None),
+                            long.words[name])
     if out is not None:
         write_texts(out, Path(args.audio).stem, texts)
     print(texts[args.format], end="")
@@ -123,9 +129,10 @@ def add_heads(sub: argparse._SubParsersAction) -> None:
                    help="the --manifest's corpus format: auto, jsonl, csv, tsv or kaldi (default: %(default)s)")
     p.add_argument("--method", default=None, choices=HEAD_RANKINGS.names(),
                    help="default: saliency for --study, reference for --manifest")
-    p.add_argument("--map", default="encoder", choices=[*SALIENCY_MAPS, *list_methods()],
-                   help="map to agree with: a SPES map, or another method's map stored in the results "
-                   "(study --methods; a cheap stand-in for SM_H)")
+    p.add_argument("--map", default="spes-encoder", metavar="MAP",
+                   help="for --method saliency, the map to agree with: any map over time the results hold, e.g. "
+                   "spes-input, or a method's map (study --methods; grad-encoder is a cheap stand-in for SM_H) "
+                   "(default: %(default)s)")
     p.add_argument("--top", type=int, default=None,
                    help="heads to pick (default: as many as the model's alignment heads)")
     p.add_argument("-o", "--out", default=None, help="write the head set (JSON) here")
@@ -142,19 +149,20 @@ def run_heads(args: argparse.Namespace) -> int:
     if args.out:
         refuse_overwrite(args.out, args.manifest)
     ranking = HEAD_RANKINGS.get(method)
+    which = timestamp_source(args.map).map  # any map over time (aliases understood); checked before any work
     references = None
     if args.study:
         if ranking.needs_reference:
             raise OptionError(f"--method {method} needs --manifest with word timings")
         results = load_explanations(args.study)
     else:
-        if ranking.needs_saliency:
+        if ranking.needs_map:
             raise OptionError(f"--method {method} needs --study RUN (stored saliency maps)")
         items = read_alignment_manifest(args.manifest, args.format)
         model = load(args, status)
         results = explain_timed(model, items, progress=not args.quiet)
         references = [item.spans for item in items]
-    document = discover_heads(results, method, args.top, references, args.map)
+    document = discover_heads(results, method, args.top, references, which)
     if args.out:
         write_json(args.out, document)
     print(json.dumps(document["heads"]))

@@ -11,12 +11,13 @@ from typing import Any
 from ..attention.heads import HEAD_SETS, resolve_heads
 from ..errors import OptionError
 from ..models.bundled import BUNDLED
-from ..results.explanation import SALIENCY_MAPS
 from .common import (
     add_html_arg,
+    add_maps_args,
     add_saliency_args,
     add_scale_args,
     audio_command,
+    chosen_maps,
     executor,
     output_folder,
     refuse_overwrite,
@@ -112,11 +113,9 @@ def run_attention(args: argparse.Namespace) -> int:
 def add_explain(sub: argparse._SubParsersAction) -> None:
     p = audio_command(sub, "explain", "cross-attention plus saliency (SM_X, SM_H) of one audio file")
     add_saliency_args(p)
-    p.add_argument("--only", choices=list(SALIENCY_MAPS), default=None, help="compute one map only")
+    add_maps_args(p)
     add_scale_args(p, "each map's masks")
     p.add_argument("--heads", default="all", help="head set for the comparison figure (default: %(default)s)")
-    p.add_argument("--methods", nargs="+", default=(), metavar="METHOD",
-                   help="also store other explanation methods' maps (see the methods command)")
     add_html_arg(p)
     add_longform_args(p)
     p.set_defaults(run=run_explain)
@@ -129,7 +128,8 @@ def run_explain(args: argparse.Namespace) -> int:
 
     status = Status(args.quiet)
     out = output_folder(args.out)
-    saliency = saliency_options(args, args.only)  # checks options before anything slow
+    saliency = saliency_options(args)  # checks options before anything slow
+    maps = chosen_maps(args, saliency)
     workers = executor(args)
     model, decoding, prepared, stream = open_inputs(args, status)
     resolve_heads(args.heads, model.n_layers, model.n_heads, model.alignment_heads)
@@ -137,15 +137,15 @@ def run_explain(args: argparse.Namespace) -> int:
         if workers is not None:
             raise OptionError("--workers/--ray spread one clip's masks; for a long recording run it without "
                               "them (its windows run one after another)")
-        sources = ("attention", *(f"saliency-{m}" for m in ("encoder", "input") if getattr(saliency, m) is not None))
-        return _run_long(args, status, model, decoding, stream, out, saliency, sources, tuple(args.methods))
+        sources = ("attention", *(m for m in ("spes-encoder", "spes-input") if m in maps))
+        return _run_long(args, status, model, decoding, stream, out, saliency, sources, maps)
     if workers is not None:
         status.say(f"saliency masks on {workers.describe()}")
-    result = explain(model, prepared, saliency=saliency, decoding=decoding, text=args.text, progress=not args.quiet,
-                     executor=workers, methods=tuple(args.methods))
+    result = explain(model, prepared, maps=maps, saliency=saliency, decoding=decoding, text=args.text,
+                     progress=not args.quiet, executor=workers)
     figures = {"": AttentionHeatmap.from_result(result, args.heads).figure(),
                "_compare": comparison_figure(result, args.heads)}
-    if result.input_saliency is not None:
+    if "spes-input" in result:
         figures["_input_saliency"] = input_saliency_figure(result)
     stem = Path(args.audio).stem
     with status.step(f"writing {out}/{stem}.{{npz,json,png{',html' if args.html else ''}}} and figures"):
@@ -157,7 +157,7 @@ def run_explain(args: argparse.Namespace) -> int:
 
 
 def _run_long(args: argparse.Namespace, status: Status, model: Any, decoding: Any, stream: Any, out: Path,
-              saliency: Any, sources: tuple[str, ...], methods: tuple[str, ...] = ()) -> int:
+              saliency: Any, sources: tuple[str, ...], maps: tuple[str, ...] = ()) -> int:
     """``attention`` / ``explain`` on a long recording: OUT/STEM/ holds one result per window
     (windows/wNNNN.npz, with --html wNNNN.html) and index.json (windows, stitched words, failures);
     STEM.json / .srt / .vtt beside it time the words over the whole file."""
@@ -166,7 +166,7 @@ def _run_long(args: argparse.Namespace, status: Status, model: Any, decoding: An
     stem = Path(args.audio).stem
     folder = out / stem
     long = run_long(model, stream.name, sources=sources, heads=args.heads if args.heads != "all" else "alignment",
-                    saliency=saliency, decoding=decoding, options=longform_options(args, model), methods=methods,
+                    saliency=saliency, decoding=decoding, options=longform_options(args, model), maps=maps,
                     out=folder, progress=not args.quiet)
     source = sources[1] if len(sources) > 1 else sources[0]  # saliency timing when there is saliency
     write_texts(out, stem, timestamp_texts(long.to_whisper_json(source, "alignment"), long.words[source]))
@@ -195,15 +195,14 @@ def add_methods(sub: argparse._SubParsersAction) -> None:
 def run_methods(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from ..explainers.catalog import canonical
     from ..files import atomic_write, write_json
-    from ..methods import METHODS, MethodOptions, explain_methods, list_methods
+    from ..methods import MethodOptions, explain_methods, list_methods
 
     status = Status(args.quiet)
     out = output_folder(args.out)
-    names = args.methods or list_methods()
-    options = MethodOptions(ig_steps=args.ig_steps, token_batch=args.token_batch)  # checked before any work
-    for name in names:
-        METHODS.get(name)
+    names = [canonical(name) for name in args.methods or list_methods()]  # checked before any work
+    options = MethodOptions(ig_steps=args.ig_steps, token_batch=args.token_batch)
     model, decoding, prepared, _ = open_inputs(args, status, longform=False)
     assert prepared is not None  # no long-form path here
     with status.step("decoding"):

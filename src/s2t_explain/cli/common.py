@@ -56,6 +56,30 @@ def audio_command(sub: argparse._SubParsersAction, name: str, help: str, out: bo
     return p
 
 
+def add_maps_args(p: argparse.ArgumentParser) -> None:
+    """``--maps`` (which explanation maps to compute), with the older ``--only`` and ``--methods``."""
+    from ..explainers.catalog import GROUPS, list_maps
+
+    p.add_argument("--maps", nargs="+", default=None, metavar="MAP",
+                   help=f"maps to compute, any of {', '.join(list_maps())}, or a group: {', '.join(GROUPS)} "
+                   "(default: default = attention spes-input spes-encoder; attention always comes)")
+    p.add_argument("--only", choices=("input", "encoder"), default=None,
+                   help="(older spelling) one SPES map only: --maps spes-input or --maps spes-encoder")
+    p.add_argument("--methods", nargs="+", default=(), metavar="METHOD",
+                   help="(older spelling) add methods' maps to the default: --maps default METHOD ...")
+
+
+def chosen_maps(args: argparse.Namespace, saliency: SaliencyOptions) -> tuple[str, ...]:
+    """The map names of ``--maps`` (or ``--only`` / ``--methods``), checked before any work."""
+    from ..explainers.catalog import resolve_maps
+    from ..pipeline import requested_maps
+
+    if args.maps and args.only:
+        raise OptionError("give --maps or --only, not both")
+    spec = args.maps or ([f"spes-{args.only}"] if args.only else ["default"])
+    return requested_maps(resolve_maps([*spec, *args.methods]), saliency)
+
+
 def add_saliency_args(p: argparse.ArgumentParser, tuning: bool = True) -> None:
     """--preset, --masks, --encoder-masks; with ``tuning`` also the engine's settings."""
     p.add_argument("--preset", default="fast", choices=list(PRESETS), help="saliency preset (default: %(default)s)")
@@ -108,8 +132,8 @@ def _batch_size(text: str) -> int | str:
         raise argparse.ArgumentTypeError(f"expected a number or auto, got {text!r}") from None
 
 
-def saliency_options(args: argparse.Namespace, only: str | None = None) -> SaliencyOptions:
-    """The preset with the arguments' changes; ``only`` (``input`` / ``encoder``) drops the other map."""
+def saliency_options(args: argparse.Namespace) -> SaliencyOptions:
+    """The preset with the arguments' changes (which maps are computed is ``--maps``)."""
     opts = with_masks(preset(args.preset), args.masks, args.encoder_masks)
     fields = ("target_reliability", "scorer", "estimator", "batch_size", "seed", "precision", "accumulate",
               "compile")
@@ -117,10 +141,6 @@ def saliency_options(args: argparse.Namespace, only: str | None = None) -> Salie
     if changes.get("batch_size") == "auto":
         changes["auto_batch"] = True
         del changes["batch_size"]
-    if only == "input":
-        changes["encoder"] = None
-    elif only == "encoder":
-        changes["input"] = None
     return replace(opts, **changes)
 
 

@@ -22,12 +22,12 @@ from typing import Any
 
 import numpy as np
 
-from ..alignment.timestamps import TIMESTAMP_SOURCES, word_timestamps
+from ..alignment.timestamps import word_timestamps
 from ..decoding.words import group_words
 from ..errors import OptionError
+from ..explainers.catalog import KINDS
 from ..metrics.agreement import agreement
 from ..results import Explanation
-from ..results.explanation import SALIENCY_MAPS
 
 MAX_COLUMNS = 600  # (ours) time columns per map on the page
 MAX_BINS = 40  # (ours) mel bins of the input map and the spectrogram on the page
@@ -118,9 +118,23 @@ def utterance_data(result: Explanation, options: PageOptions = PageOptions()) ->
     }
     if len(rows) == 0:
         return data
-    maps = data["maps"]
-    attention = result.cross_attention[:, :, rows]  # (L, H, n, T')
-    ca, block = downsample(attention, 3, options.max_columns)
+    data["maps"] = {**_fixed_maps(result, rows, options), **_chosen_maps(result, rows, options)}
+    data["map_list"] = [_describe(result, name) for name in result.maps]
+    notes.extend(_notes(result, rows))
+    for key, name in (("encoder", "spes-encoder"), ("input", "spes-input")):
+        if name in result:
+            a = agreement(result.cross_attention[:, :, rows], result.map_over_frames(name, options.pooling)[rows],
+                          result.alignment_heads)
+            data["agreement"][key] = [[_finite(v) for v in line] for line in a["head"]]
+    data["words"] = _words(result, labels)
+    return data
+
+
+def _fixed_maps(result: Explanation, rows: np.ndarray, options: PageOptions) -> dict[str, Any]:
+    """The page's fixed panels: cross-attention per head, the spectrogram, SM_X (and pooled), SM_H."""
+    n_layers, n_heads = result.shape[:2]
+    maps: dict[str, Any] = {}
+    ca, block = downsample(result.cross_attention[:, :, rows], 3, options.max_columns)  # (L, H, n, T')
     maps["attention"] = {**pack(ca, n_layers * n_heads * len(rows)).to_json(), "block": block,
                          "units": "attention weight", "label": "cross-attention"}
     if result.features is not None:
@@ -128,70 +142,89 @@ def utterance_data(result: Explanation, options: PageOptions = PageOptions()) ->
         spec, fb = downsample(spec, 1, options.max_bins)
         maps["spectrogram"] = {**pack(spec[None], 1).to_json(), "block": tb, "bin_block": fb,
                                "units": "log-mel (Whisper scale)", "label": "spectrogram"}
-    score = (result.saliency.get("options") or {}).get("scorer", "kl")
-    units = {"kl": "KL divergence (nats)", "prob_drop": "probability drop"}.get(score, score)
-    if result.input_saliency is not None:
-        x, tb = downsample(result.input_saliency[rows], 1, options.max_columns)
+    if "spes-input" in result:
+        m = result["spes-input"]
+        x, tb = downsample(m.values[rows], 1, options.max_columns)
         x, fb = downsample(x, 2, options.max_bins)
-        maps["input"] = {**pack(x, len(rows)).to_json(), "block": tb, "bin_block": fb, "units": units,
-                         "label": "SM_X (input saliency)", **_run_info(result, "input")}
-        pooled = result.saliency_map("input", options.pooling)
-        assert pooled is not None
-        p, pb = downsample(pooled[rows], 1, options.max_columns)
-        maps["input_pooled"] = {**pack(p, len(rows)).to_json(), "block": pb, "units": units,
+        maps["input"] = {**pack(x, len(rows)).to_json(), "block": tb, "bin_block": fb, "units": m.units,
+                         "label": "SM_X (input saliency)", **_run_info(result, "spes-input")}
+        p, pb = downsample(result.map_over_frames("spes-input", options.pooling)[rows], 1, options.max_columns)
+        maps["input_pooled"] = {**pack(p, len(rows)).to_json(), "block": pb, "units": m.units,
                                 "label": f"SM_X pooled ({options.pooling}) to encoder frames"}
-    if result.encoder_saliency is not None:
-        h, hb = downsample(result.encoder_saliency[rows], 1, options.max_columns)
-        maps["encoder"] = {**pack(h, len(rows)).to_json(), "block": hb, "units": units,
-                           "label": "SM_H (encoder-output saliency)", **_run_info(result, "encoder")}
-    if result.input_saliency is None and result.encoder_saliency is None:
-        notes.append("This result has cross-attention only (no saliency maps): run explain to compare.")
-    elif result.input_saliency is None:
-        notes.append("This result has no input saliency (SM_X): only SM_H is compared.")
-    elif result.encoder_saliency is None:
-        notes.append("This result has no encoder-output saliency (SM_H): only SM_X is compared.")
-    if len(rows) == 1:
-        notes.append("One token: correlations over tokens are over this token's row alone.")
-    for which in ("encoder", "input"):
-        target = result.saliency_map(which, options.pooling)
-        if target is not None:
-            a = agreement(result.cross_attention[:, :, rows], target[rows], result.alignment_heads)
-            data["agreement"][which] = [[_finite(v) for v in line] for line in a["head"]]
-    data["words"] = _words(result, labels)
-    return data
+    if "spes-encoder" in result:
+        m = result["spes-encoder"]
+        h, hb = downsample(m.values[rows], 1, options.max_columns)
+        maps["encoder"] = {**pack(h, len(rows)).to_json(), "block": hb, "units": m.units,
+                           "label": "SM_H (encoder-output saliency)", **_run_info(result, "spes-encoder")}
+    return maps
 
 
-def _words(result: Explanation, labels: list[str]) -> dict[str, list[dict[str, Any]]]:
-    """Word timestamps per source the result can give (attention; saliency when present); each word
-    lists its tokens (indices into the shown tokens), as ``word_timestamps`` groups them."""
-    spans = group_words(labels, language=result.transcript.language)
-    out: dict[str, list[dict[str, Any]]] = {}
-    for source in TIMESTAMP_SOURCES.names():
-        needs = TIMESTAMP_SOURCES.get(source).saliency
-        if needs is not None and (needs not in SALIENCY_MAPS or result.saliency_map(needs) is None):
-            continue  # the page times words by cross-attention and the SPES maps the result has
-        try:
-            words = word_timestamps(result, source)
-        except (OptionError, ValueError):
-            continue  # e.g. no alignment heads in a model that has none: the page shows fewer rows
-        if len(words) == len(spans):
-            out[source] = [{**w.to_dict(), "tokens": list(span.tokens)} for w, span in zip(words, spans)]
+def _chosen_maps(result: Explanation, rows: np.ndarray, options: PageOptions) -> dict[str, Any]:
+    """``map:NAME`` for every map the result holds, for the map selector: maps over time brought to
+    encoder frames (per-head maps averaged over all heads, input maps pooled), (n, T'_d); token
+    maps (n, I) as they are."""
+    out: dict[str, Any] = {}
+    for name, m in result.maps.items():
+        if m.over_time:
+            values, block = downsample(result.map_over_frames(name, options.pooling)[rows], 1, options.max_columns)
+        else:
+            values, block = m.values[rows], 1
+        out[f"map:{name}"] = {**pack(values, len(rows)).to_json(), "block": block, "units": m.units,
+                              "label": m.label or name, "grain": m.grain, **_run_info(result, name)}
     return out
 
 
-def _run_info(result: Explanation, which: str) -> dict[str, Any]:
-    run = (result.saliency.get("maps") or {}).get(which) or {}
+def _describe(result: Explanation, name: str) -> dict[str, Any]:
+    m = result[name]
+    kind = KINDS.get(name)
+    return {"name": name, "label": m.label or name, "grain": m.grain, "units": m.units,
+            "family": kind.family if kind else "method", "seconds": round(m.cost.seconds, 3)}
+
+
+def _notes(result: Explanation, rows: np.ndarray) -> list[str]:
+    has_x, has_h = "spes-input" in result, "spes-encoder" in result
+    notes = []
+    if not has_x and not has_h:
+        notes.append("This result has cross-attention only (no saliency maps): run explain to compare.")
+    elif not has_x:
+        notes.append("This result has no input saliency (SM_X): only SM_H is compared.")
+    elif not has_h:
+        notes.append("This result has no encoder-output saliency (SM_H): only SM_X is compared.")
+    if len(rows) == 1:
+        notes.append("One token: correlations over tokens are over this token's row alone.")
+    return notes
+
+
+def _words(result: Explanation, labels: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Word timestamps from every map over time the result holds, by map name; each word lists its
+    tokens (indices into the shown tokens), as ``word_timestamps`` groups them."""
+    spans = group_words(labels, language=result.transcript.language)
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name, m in result.maps.items():
+        if not m.over_time:
+            continue
+        try:
+            words = word_timestamps(result, name)
+        except (OptionError, ValueError):
+            continue  # e.g. no alignment heads in a model that has none: the page shows fewer rows
+        if len(words) == len(spans):
+            out[name] = [{**w.to_dict(), "tokens": list(span.tokens)} for w, span in zip(words, spans)]
+    return out
+
+
+def _run_info(result: Explanation, name: str) -> dict[str, Any]:
+    run = result[name].reliability or {}
     return {"reliability": run.get("reliability"), "masks": run.get("n_masks"), "curve": run.get("curve", [])}
 
 
 def _meta(result: Explanation) -> dict[str, Any]:
     t = result.transcript
-    options = result.saliency.get("options") or {}
+    options = result.saliency_options
     return {"model": result.model, "audio": result.audio, "duration": round(result.duration, 3),
             "task": t.task, "language": t.language, "text": t.text,
             "timings": {k: round(v, 2) for k, v in result.timings.items()},
             "scorer": options.get("scorer"), "estimator": options.get("estimator"), "seed": options.get("seed"),
-            "device": result.saliency.get("device"), "options": options or None}
+            "device": result.provenance.get("device"), "options": options or None}
 
 
 def _finite(v: float) -> float | None:

@@ -24,13 +24,14 @@ from tqdm import tqdm
 
 from ..alignment.checks import clean_words, snap_to_speech, with_confidence
 from ..alignment.heads import head_spec
-from ..alignment.timestamps import TIMESTAMP_SOURCES, Word, word_timestamps
+from ..alignment.timestamps import Word, timestamp_source, word_timestamps
 from ..audio import check_header
 from ..decoding import DecodingOptions
 from ..errors import AudioError, EmptyTranscriptError, OptionError, S2TError, check_type
+from ..explainers.catalog import resolve_maps
 from ..files import write_json
 from ..models.base import SpeechToTextModel
-from ..results.explanation import SALIENCY_MAPS, Explanation
+from ..results.explanation import Explanation
 from ..saliency.options import SaliencyOptions, preset
 from .options import LongformOptions
 from .stitch import append, owned, shift
@@ -80,39 +81,29 @@ class LongResult:
                 "windows": [w.to_dict() for w in self.windows], "failed_windows": self.failures}
 
 
-def _needs(sources: Sequence[str], saliency: SaliencyOptions | None) -> tuple[set[str], list[str]]:
-    """The SPES maps and the other methods' maps that ``sources`` align; SPES maps must be in ``saliency``."""
-    maps, methods = set(), []
-    for source in sources:
-        need = TIMESTAMP_SOURCES.get(source).saliency  # unknown sources fail here
-        if need in SALIENCY_MAPS:
-            maps.add(need)
-        elif need is not None:
-            methods.append(need)
-    for m in maps:
-        if saliency is None or getattr(saliency, m) is None:
-            raise OptionError(f"timing words from {m} saliency needs saliency options with that map")
-    return maps, methods
+def window_maps(sources: Sequence[str], maps: Sequence[str], saliency: SaliencyOptions | None) -> list[str]:
+    """The map names each window computes: those ``sources`` time words from, plus ``maps``
+    (unknown names fail here); SPES maps need ``saliency`` options with that map."""
+    names = list(resolve_maps([*(timestamp_source(s).map for s in sources), *maps]))
+    for name in names:
+        part = {"spes-input": "input", "spes-token": "input", "spes-encoder": "encoder"}.get(name)
+        if part is not None and (saliency is None or getattr(saliency, part) is None):
+            raise OptionError(f"{name} needs saliency options with its {part} map")
+    return names
 
 
 def window_result(model: SpeechToTextModel, samples: np.ndarray, name: str, decoding: DecodingOptions,
-                  saliency: SaliencyOptions | None, methods: list[str]) -> Explanation | None:
-    """One window explained (cross-attention, plus saliency when given, plus ``methods``' maps);
-    None when the model says nothing there."""
+                  saliency: SaliencyOptions | None, maps: list[str]) -> Explanation | None:
+    """One window explained with ``maps`` (cross-attention at least); None when the model says nothing there."""
     from ..pipeline import explain, explain_attention, prepare
 
     prepared = prepare(model, samples, sample_rate=model.sample_rate, name=name)
     try:
-        if saliency is not None:
-            return explain(model, prepared, saliency=saliency, decoding=decoding, progress=False, methods=methods)
-        result = explain_attention(model, prepared, decoding=decoding)
+        if maps == ["attention"]:
+            return explain_attention(model, prepared, decoding=decoding)
+        return explain(model, prepared, maps=maps, saliency=saliency or "fast", decoding=decoding, progress=False)
     except EmptyTranscriptError:
         return None
-    if methods:
-        from ..methods import add_methods
-
-        add_methods(result, model, prepared, methods)
-    return result
 
 
 def window_words(result: Explanation, window: Window, sources: Sequence[str], heads: str | list,
@@ -160,12 +151,12 @@ def release_memory() -> None:
 
 
 def run_config(stream: AudioStream, model: SpeechToTextModel, decoding: DecodingOptions,
-               saliency: SaliencyOptions | None, options: LongformOptions, methods: Sequence[str]) -> dict[str, Any]:
+               saliency: SaliencyOptions | None, options: LongformOptions, maps: Sequence[str]) -> dict[str, Any]:
     """What the per-window results depend on (checked when a run folder is resumed)."""
     return json.loads(json.dumps({
         "version": INDEX_VERSION, "audio": stream.name, "samples": stream.frames, "rate": stream.rate,
         "model": model.name, "decoding": asdict(decoding), "saliency": asdict(saliency) if saliency else None,
-        "methods": list(methods), "longform": asdict(options)}))
+        "maps": list(maps), "longform": asdict(options)}))
 
 
 def _check_resume(out: Path, config: dict[str, Any]) -> None:
@@ -196,12 +187,13 @@ def index_document(long: LongResult, config: dict[str, Any], files: list[str | N
 def run_long(model: SpeechToTextModel, audio: str | Path | np.ndarray, *, sources: Sequence[str] = ("attention",),
              heads: str | list = "alignment", top: int | None = None, saliency: SaliencyOptions | str | None = None,
              decoding: DecodingOptions = DecodingOptions(), options: LongformOptions = LongformOptions(),
-             methods: Sequence[str] = (), out: str | Path | None = None, sample_rate: int | None = None,
+             maps: Sequence[str] = (), out: str | Path | None = None, sample_rate: int | None = None,
              progress: bool = True) -> LongResult:
     """Transcribe, explain and time a recording of any length, window by window.
 
-    ``sources``: timestamp sources to stitch (``list_timestamp_sources()``); saliency sources need
-    ``saliency`` with their map. ``out``: a folder for one result per window (``windows/wNNNN.npz``)
+    ``sources``: timestamp sources to stitch (``list_timestamp_sources()``); ``maps``: other maps
+    each window's result keeps (``explain``'s names); SPES maps need ``saliency`` with that map.
+    ``out``: a folder for one result per window (``windows/wNNNN.npz``)
     and ``index.json``; an existing folder made with the same settings is resumed, its finished
     windows read back instead of recomputed. Without ``out`` nothing is kept but the words, so
     memory stays at one window's worth for any length. A window that fails (unreadable samples, a
@@ -215,8 +207,7 @@ def run_long(model: SpeechToTextModel, audio: str | Path | np.ndarray, *, source
         check_type(saliency, SaliencyOptions, "saliency")
     if not sources:
         raise OptionError("give at least one timestamp source")
-    _, extra = _needs(sources, saliency)
-    methods = list(dict.fromkeys([*methods, *extra]))
+    names = window_maps(sources, maps, saliency)
     model.check_task(decoding.task, decoding.language)
     t0 = time.perf_counter()
     stream = AudioStream(audio, model.sample_rate, source_rate=sample_rate)
@@ -225,7 +216,7 @@ def run_long(model: SpeechToTextModel, audio: str | Path | np.ndarray, *, source
     if not speech.any():
         raise AudioError(f"{stream.name} is silent: the speech detector found nothing to transcribe")
     windows = WINDOWINGS.get(options.windowing)().plan(stream.duration, level, speech, options)
-    config = run_config(stream, model, decoding, saliency, options, methods)
+    config = run_config(stream, model, decoding, saliency, options, names)
     folder = Path(out) if out is not None else None
     if folder is not None:
         if folder.exists() and not folder.is_dir():
@@ -245,7 +236,7 @@ def run_long(model: SpeechToTextModel, audio: str | Path | np.ndarray, *, source
                 else:
                     samples = stream.read(w.start, w.end)
                     result = None if stream.is_silent(samples) else window_result(
-                        model, samples, f"{stream.name}#{w.start:.2f}-{w.end:.2f}", decoding, saliency, methods)
+                        model, samples, f"{stream.name}#{w.start:.2f}-{w.end:.2f}", decoding, saliency, names)
                     if result is not None and file is not None:
                         result.save(file)
                 if result is not None:

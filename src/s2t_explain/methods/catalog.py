@@ -1,37 +1,17 @@
-"""The explanation methods by name, and their options: what option classes, the CLI and the
-timestamp sources need, with no torch loaded (the implementations, ``attention`` and
-``gradients``, register exactly these names; see ``registry``)."""
+"""The explanation methods other than SPES by name, and their options, with no torch loaded.
+
+The methods are maps of ``explainers.catalog`` (family ``method``, plus the raw ``attention``);
+their implementations are explainers (``explainers.attention_variants``, ``explainers.gradients``).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from ..explainers.catalog import KINDS
+from ..explainers.options import MethodOptions
 
-from ..errors import OptionError
-from ..registry import Registry
-
-if TYPE_CHECKING:
-    from .base import ExplanationMethod
-else:
-    ExplanationMethod = Any
-
-METHODS: Registry[type[ExplanationMethod]] = Registry(
-    "explanation method",
-    ("attention", "attention-norm", "attention-grad", "grad-input", "integrated-gradients", "grad-encoder"),
-    home="s2t_explain.methods.api")
-list_methods = METHODS.names
+__all__ = ["MethodOptions", "list_methods"]
 
 
-@dataclass(frozen=True)
-class MethodOptions:
-    """Settings shared by the methods (all ours: the methods' papers leave them to the user)."""
-
-    ig_steps: int = 16  # Integrated Gradients: Riemann steps (midpoint rule) from the baseline
-    token_batch: int = 8  # tokens explained per batched backward pass
-    absolute: bool = True  # report |attribution|: SPES scores (KL) are unsigned effect sizes
-
-    def __post_init__(self) -> None:
-        if self.ig_steps < 1:
-            raise OptionError(f"ig_steps must be >= 1, got {self.ig_steps}")
-        if self.token_batch < 1:
-            raise OptionError(f"token_batch must be >= 1, got {self.token_batch}")
+def list_methods() -> list[str]:
+    """Map names of the cheap methods: cross-attention and its variants, gradients."""
+    return [k.name for k in KINDS.values() if k.family in ("attention", "method")]

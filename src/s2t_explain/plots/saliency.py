@@ -23,10 +23,10 @@ def input_saliency_figure(result: Explanation, max_tokens: int = 12) -> Any:
     """One panel per text token: the spectrogram with that token's SM_X on top."""
     from matplotlib.figure import Figure
 
-    if result.input_saliency is None or result.features is None:
+    if "spes-input" not in result or result.features is None:
         raise ValueError("this result has no input saliency")
     rows = np.flatnonzero(result.text_rows())[:max_tokens]
-    maps = normalize_rows(result.input_saliency[rows], "minmax")  # (k, T, F)
+    maps = normalize_rows(result["spes-input"].values[rows], "minmax")  # (k, T, F)
     n = len(rows)
     cols = min(4, n)
     grid_rows = -(-n // cols)
@@ -43,7 +43,7 @@ def input_saliency_figure(result: Explanation, max_tokens: int = 12) -> Any:
             ax.set_ylabel("mel bin", fontsize=8)
         if j >= n - cols:
             ax.set_xlabel("time (s)", fontsize=8)
-    fig.suptitle(f"{result.model}: input saliency SM_X ({result.reliability_note('input')})", fontsize=10)
+    fig.suptitle(f"{result.model}: input saliency SM_X ({result.reliability_note('spes-input')})", fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -54,11 +54,12 @@ def comparison_figure(result: Explanation, heads: str | list = "all") -> Any:
 
     keep = result.text_rows()
     panels = [(f"cross-attention ({heads if isinstance(heads, str) else 'custom'})", result.aggregate(heads), "")]
-    pooled = result.pooled_input_saliency("max")
-    if pooled is not None:
-        panels.append(("input saliency SM_X, max-pooled", pooled[keep], result.reliability_note("input")))
-    if result.encoder_saliency is not None:
-        panels.append(("encoder saliency SM_H", result.encoder_saliency[keep], result.reliability_note("encoder")))
+    if "spes-input" in result:
+        panels.append(("input saliency SM_X, max-pooled", result.map_over_frames("spes-input", "max")[keep],
+                       result.reliability_note("spes-input")))
+    if "spes-encoder" in result:
+        panels.append(("encoder saliency SM_H", result["spes-encoder"].values[keep],
+                       result.reliability_note("spes-encoder")))
     labels = [repr(label)[1:-1] for label, k in zip(result.transcript.labels, keep) if k]
     fig = Figure(figsize=(4.2 * len(panels), max(2.8, 0.26 * len(labels) + 1.4)))
     step = result.seconds_per_frame

@@ -10,8 +10,9 @@ and SM_X / SM_H when a method needs saliency), and timed by every method in ``AL
   ``discovered-saliency``     top-k heads by agreement with SM_H;
   ``discovered-reference``    top-k heads by their own timing error on the *other* utterances
                               (leave-one-out, so no utterance is timed with heads chosen on it);
-  ``saliency-input`` / ``saliency-encoder``: DTW on pooled SM_X / SM_H, word edges trimmed to
-                      where the map says something is said (``timestamps``: ``trim``);
+  ``saliency-input`` / ``saliency-encoder``: DTW on pooled SM_X / SM_H (maps ``spes-input`` /
+                      ``spes-encoder``), word edges trimmed to where the map says something
+                      is said (``timestamps``: ``trim``);
   ``alignment-heads-trim``: the baseline with the same trimming (to show what trimming alone does).
 Scores are ``metrics.timing.score_words`` over all words.
 """
@@ -33,7 +34,7 @@ from ..errors import OptionError, check_type
 from ..metrics.timing import score_words
 from ..models.base import SpeechToTextModel
 from ..pipeline import explain, explain_attention, prepare
-from ..results.explanation import SALIENCY_MAPS, Explanation
+from ..results.explanation import Explanation
 from ..saliency.options import SaliencyOptions
 from .alignment_methods import ALIGNMENT_METHODS, AlignmentMethod
 from .manifest import TimedUtterance, read_alignment_manifest
@@ -74,12 +75,13 @@ def run_bench(model: SpeechToTextModel, manifest: str | Path, methods: Sequence[
     CSV/TSV with ``words``, or a Kaldi folder with a ``ctm``)."""
     names = list(methods) if methods is not None else ALIGNMENT_METHODS.names()
     chosen = {name: ALIGNMENT_METHODS.get(name) for name in names}  # unknown names fail here
-    maps = set().union(*(m.saliency_maps for m in chosen.values()))
+    maps = set().union(*(m.maps for m in chosen.values()))
     if maps:  # compute only the maps the methods use (SM_X is the expensive one)
         if saliency is None:
             raise OptionError("saliency-based alignment methods need saliency options")
         check_type(saliency, SaliencyOptions, "saliency")
-        saliency = replace(saliency, **{m: None for m in SALIENCY_MAPS if m not in maps})  # type: ignore[arg-type]
+        saliency = replace(saliency, input=saliency.input if "spes-input" in maps else None,
+                           encoder=saliency.encoder if "spes-encoder" in maps else None)
     items = read_alignment_manifest(manifest, corpus_format)[:limit]
     results = explain_timed(model, items, saliency if maps else None, progress)
     k = top or default_head_count(results[0])

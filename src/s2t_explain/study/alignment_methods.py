@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..alignment.heads import HEAD_RANKINGS
-from ..alignment.timestamps import TIMESTAMP_SOURCES
+from ..alignment.timestamps import timestamp_source
 from ..registry import Registry
 
 __all__ = ["ALIGNMENT_METHODS", "AlignmentMethod", "list_alignment_methods"]
@@ -23,19 +23,19 @@ class AlignmentMethod:
     ranking, computed over every utterance, or over the others only (``leave_one_out``).
     """
 
-    source: str = "attention"  # a timestamp source (alignment.timestamps.TIMESTAMP_SOURCES)
+    source: str = "attention"  # a timestamp source: a map over time (alignment.timestamps.timestamp_source)
     heads: str = "alignment"  # head set, when no ranking is given
     ranking: str | None = None  # rank heads with this HEAD_RANKINGS entry
     leave_one_out: bool = False
     edges: str | None = None  # None: the source's default (alignment.timestamps)
 
     @property
-    def saliency_maps(self) -> set[str]:
-        """The saliency maps (``input``, ``encoder``) this method needs; empty for attention alone."""
-        maps = {TIMESTAMP_SOURCES.get(self.source).saliency} - {None}
-        if self.ranking is not None and HEAD_RANKINGS.get(self.ranking).needs_saliency:
-            maps.add("encoder")  # heads ranked by agreement with SM_H
-        return maps  # type: ignore[return-value]
+    def maps(self) -> set[str]:
+        """The maps besides cross-attention this method needs (``spes-encoder``...); empty for attention alone."""
+        maps = {timestamp_source(self.source).map} - {"attention"}
+        if self.ranking is not None and HEAD_RANKINGS.get(self.ranking).needs_map:
+            maps.add("spes-encoder")  # heads ranked by agreement with SM_H
+        return maps
 
 
 ALIGNMENT_METHODS: Registry[AlignmentMethod] = Registry("alignment method")
@@ -47,7 +47,7 @@ for _name, _method in {
     "discovered-saliency": AlignmentMethod(ranking="saliency"),
     "discovered-reference": AlignmentMethod(ranking="reference", leave_one_out=True),
     "alignment-heads-trim": AlignmentMethod(edges="trim"),
-    "saliency-input": AlignmentMethod(source="saliency-input"),
-    "saliency-encoder": AlignmentMethod(source="saliency-encoder"),
+    "saliency-input": AlignmentMethod(source="spes-input"),
+    "saliency-encoder": AlignmentMethod(source="spes-encoder"),
 }.items():
     ALIGNMENT_METHODS.register(_name)(_method)

@@ -19,13 +19,14 @@ from ..metrics.faithfulness import size_auc
 from ..metrics.tokens import attention_entropy, row_correlations, token_kinds, word_classes
 from ..pooling import pool
 from ..results.explanation import Explanation
+from ..results.maps import Map
 from .options import StudyOptions
 
 TARGETS = {"SMX": "SMX-pooled", "SMH": "SMH"}  # SPES map name in records -> study map it is
 CHEAP_PAIRS = ("attention-norm", "grad-encoder")  # methods whose per-token agreement with CA is recorded
 
 
-def method_maps(result: Explanation, runs: dict[str, Any], options: StudyOptions) -> dict[str, dict[str, np.ndarray]]:
+def method_maps(result: Explanation, runs: dict[str, Map], options: StudyOptions) -> dict[str, dict[str, np.ndarray]]:
     """Per method: ``map`` (R, T') in comparison form, ``heads`` (L, H, R, T') for per-head methods,
     ``full`` (R, T, F) for input methods; R = the study's explained rows."""
     rows = result.text_rows(options.include_eos)
@@ -34,7 +35,7 @@ def method_maps(result: Explanation, runs: dict[str, Any], options: StudyOptions
     out: dict[str, dict[str, np.ndarray]] = {}
     for name, run in runs.items():
         values = run.values
-        if values.ndim == 4:  # (L, H, I, T')
+        if run.grain == "per-head":  # (L, H, I, T')
             per_head = values[:, :, rows]
             out[name] = {"heads": per_head, "map": aggregate(per_head, heads)}
         elif run.grain == "input":  # (I, T, F)
@@ -45,7 +46,7 @@ def method_maps(result: Explanation, runs: dict[str, Any], options: StudyOptions
     return out
 
 
-def compare_methods(result: Explanation, maps: dict[str, np.ndarray], runs: dict[str, Any],
+def compare_methods(result: Explanation, maps: dict[str, np.ndarray], runs: dict[str, Map],
                     options: StudyOptions, per_method: dict[str, dict[str, np.ndarray]] | None = None
                     ) -> dict[str, dict[str, Any]]:
     """name -> MethodRecord (see ``study.record``): cost, agreement with SPES, size, per-token r.

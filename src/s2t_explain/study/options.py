@@ -63,10 +63,12 @@ class StudyOptions:
         if not 1 <= self.curve_step <= 50 or 100 % self.curve_step:
             raise OptionError(f"curve step must divide 100 and be 1..50 percent, got {self.curve_step}")
         if self.methods:
-            from ..methods.catalog import METHODS, MethodOptions
+            from ..methods.catalog import MethodOptions, list_methods
 
             for name in self.methods:
-                METHODS.check(name)
+                if name not in list_methods():
+                    raise OptionError(f"unknown explanation method {name!r}; choose one of: "
+                                      f"{', '.join(list_methods())}")
             MethodOptions(ig_steps=self.ig_steps)
         if self.saliency.input is None or self.saliency.encoder is None:
             raise OptionError("the study compares cross-attention with both SM_X and SM_H; enable both maps")

@@ -149,7 +149,7 @@ class MethodCost(TypedDict):
 class MethodRecord(TypedDict):
     """An explanation method other than SPES on this utterance (``study.methods``)."""
 
-    grain: str  # "encoder" (maps over encoder frames) or "input" (over the spectrogram)
+    grain: str  # the map's grain (results.maps.GRAINS): "per-head", "encoder" or "input"
     cost: MethodCost
     agreement: dict[str, dict[str, MethodAgreement]]  # SPES map ("SMX" pooled, "SMH") -> statistic -> values
     size: float | None  # compactness, percent

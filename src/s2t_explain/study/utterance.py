@@ -34,27 +34,29 @@ from ..models.base import SpeechToTextModel
 from ..pipeline import explain, prepare
 from ..pooling import pool
 from ..results.explanation import Explanation
+from ..results.maps import Map
 from .faithfulness import CurveScorer, faithfulness_curves
 from .methods import compare_methods, method_maps, token_analysis
 from .options import StudyOptions
 from .record import Comparison, FaithfulnessRecord, UtteranceRecord
 
 EXPLANATIONS = ("CA", "SMX-pooled", "SMX", "SMH")  # the maps judged by faithfulness and size
+RECORD_KEYS = {"spes-input": "input", "spes-encoder": "encoder", "spes-token": "tokens"}  # record's reliability keys
 
 
 def study_maps(result: Explanation, options: StudyOptions) -> dict[str, np.ndarray]:
     """The maps over the explained rows (R): ``CA-heads`` (L, H, R, T'), ``CA`` (R, T') aggregated over
     ``attention_heads``, ``SMX`` (R, T, F), ``SMX-pooled`` and ``SMH`` (R, T')."""
-    if result.input_saliency is None or result.encoder_saliency is None:
+    if "spes-input" not in result or "spes-encoder" not in result:
         raise ValueError("the result has no saliency maps to compare")
     rows = result.text_rows(options.include_eos)
-    smx = result.input_saliency[rows]
+    smx = result["spes-input"].values[rows]
     return {
         "CA-heads": result.cross_attention[:, :, rows],
         "CA": result.aggregate(options.attention_heads, text_only=False)[rows],
         "SMX": smx,
         "SMX-pooled": pool(smx, result.encoder_stride, options.pooling),
-        "SMH": result.encoder_saliency[rows],
+        "SMH": result["spes-encoder"].values[rows],
     }
 
 
@@ -110,7 +112,7 @@ def analyze(model: SpeechToTextModel, utterance: Utterance, options: StudyOption
     t_explain = time.perf_counter() - t0
     maps = study_maps(result, options)
     comparison = compare(result, options, maps)
-    runs: dict[str, Any] = {}
+    runs: dict[str, Map] = {}
     if options.methods:
         from ..methods import add_methods
 
@@ -133,7 +135,8 @@ def analyze(model: SpeechToTextModel, utterance: Utterance, options: StudyOption
                                      options.normalization, steps=options.steps, seed=options.seed)
         faithfulness[how] = _jsonable(curves)
     t_faith = time.perf_counter() - t1
-    saliency_runs = result.saliency.get("maps", {})
+    saliency_runs = {RECORD_KEYS[name]: m.reliability for name, m in result.maps.items()
+                     if name in RECORD_KEYS and m.reliability is not None}
     record: UtteranceRecord = {
         "agreement": comparison["agreement"],
         "size": comparison["size"],

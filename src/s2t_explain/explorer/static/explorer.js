@@ -155,7 +155,8 @@ async function utterancePage(D) {
 
   // tokens and words
   root.append(el("h2", { text: "Tokens" }));
-  const SOURCE = { attention: "CA", "saliency-input": "SM_X", "saliency-encoder": "SM_H" };
+  const SOURCE = Object.fromEntries((D.map_list || []).map((c) => [c.name, c.label]));
+  const SHOWN = new Set((D.map_list || []).filter((c) => c.family !== "method").map((c) => c.name)); // chips: CA, SPES
   const sources = Object.keys(D.words);
   const srcSel = el("select", { id: "word-source", "aria-label": "word timestamps from" },
     ...sources.map((s) => el("option", { value: s, text: "shade and play words timed by " + (SOURCE[s] || s) })));
@@ -187,6 +188,20 @@ async function utterancePage(D) {
   add("attention", "Cross-attention", "all tokens (selected outlined; colour bar: its range)");
   root.append(el("div", { class: "axis" }, el("span", { text: "0 s" }), el("span", { text: fmt(speech / 2, 2) + " s" }),
     el("span", { text: fmt(speech, 2) + " s" })));
+
+  // every map the result holds, one at a time: its own colour bar, and this token's r with the others
+  const choices = D.map_list || [];
+  const LABEL = Object.fromEntries(choices.map((c) => [c.name, c.label]));
+  state.map = choices.length ? (choices.find((c) => c.name !== "attention") || choices[0]).name : null;
+  const mapSel = el("select", { id: "map-select", "aria-label": "explanation map" },
+    ...choices.map((c) => el("option", { value: c.name, text: `${c.label} · ${c.name} (${c.grain})` })));
+  if (state.map) {
+    root.append(el("h2", { text: "Maps" }), el("div", { class: "row" }, el("label", { text: "map: " }, mapSel),
+      el("span", { id: "map-corr" })));
+    add("chosen", "Chosen map", "all tokens (selected outlined; colour bar: the selected token's range)");
+    mapSel.value = state.map;
+    mapSel.addEventListener("change", () => { state.map = mapSel.value; draw(); });
+  }
 
   // head grid
   const agreeWith = D.agreement.encoder ? "encoder" : D.agreement.input ? "input" : null;
@@ -300,10 +315,26 @@ async function utterancePage(D) {
     if (M.encoder && M.input_pooled) parts.push(["SM_X vs SM_H", pearson(resample(M.input_pooled.rows[i], w), resample(M.encoder.rows[i], w))]);
     $("#corr").replaceChildren(...(parts.length ? parts.flatMap(([k, r], j) => [el("span", { text: (j ? " · " : "this token: ") + `${k} r = ` }), el("b", { "data-pair": k, text: fmt(r) })])
       : [el("span", { class: "muted", text: "no saliency: no correlation to show" })]));
+    if (state.map) drawChosen(i);
     chips.querySelectorAll(".chip").forEach((c, j) => c.querySelectorAll(".w").forEach((w) => {
       const word = D.words[w.dataset.source].find((x) => x.tokens[0] === j);
       w.textContent = word ? `${SOURCE[w.dataset.source] || ""} ${fmt(word.start, 2)}–${fmt(word.end, 2)}` : " ";
+      w.hidden = !(SHOWN.has(w.dataset.source) || w.dataset.source === state.source);
     }));
+  }
+  function drawChosen(i) { // the selected map over all tokens, and the token's r with every other map over time
+    const C = M["map:" + state.map], w = C.shape[1];
+    heat(panels.chosen.canvas, matrix(C.rows, true), n, w, 0, 1, lut, ROWS_H);
+    outline(panels.chosen.canvas, i, n);
+    setColorbar(panels.chosen, lut, C.lo[i], C.hi[i], `${C.units} (rows scaled per token)`);
+    panels.chosen.box.querySelector(".title").firstChild.textContent = `${C.label} (${state.map}, ${C.grain}) `;
+    const others = C.grain === "token" ? [] : choices.filter((c) => c.name !== state.map && c.grain !== "token");
+    $("#map-corr").replaceChildren(...(others.length ? others.flatMap((c, j) => {
+      const O = M["map:" + c.name], m = Math.max(w, O.shape[1]);
+      return [el("span", { text: (j ? " · " : "this token: r with ") + `${LABEL[c.name]} = ` }),
+        el("b", { "data-map-pair": c.name, text: fmt(pearson(resample(C.rows[i], m), resample(O.rows[i], m))) })];
+    }) : [el("span", { class: "muted", text: C.grain === "token" ? "a map over tokens: no time axis to correlate"
+      : "no other map over time to correlate with" })]));
   }
   const spec = M.spectrogram ? (() => { // (F_d x T_d), low bins at the bottom
     const S = M.spectrogram, [, t, f] = S.shape, flip = new Float32Array(t * f);
@@ -323,7 +354,8 @@ async function utterancePage(D) {
     if (!audio || !state.span) return;
     audio.currentTime = state.span[0];
     const stop = state.span[1];
-    audio.play();
+    // a play() that a later click's pause() interrupts rejects with AbortError: expected, not an error
+    audio.play().catch((e) => { if (e.name !== "AbortError") console.error(e); });
     const watch = () => { if (audio.currentTime >= stop) audio.pause(); else if (!audio.paused) requestAnimationFrame(watch); };
     requestAnimationFrame(watch);
   }

@@ -1,11 +1,11 @@
 """Explanation methods beyond SPES: one interface, one registry.
 
 Every method explains the same fixed token sequence as SPES (teacher-forced passes over
-``transcript.ids``) and returns a map over encoder frames (``grain = "encoder"``: (I, T'), or
-(L, H, I, T') when it has one map per cross-attention head) or over the input spectrogram
-(``grain = "input"``: (I, T, F)), with its cost: seconds and forward/backward passes (one pass =
-one batched call of the encoder and/or decoder, whatever its batch). A new method is one
-registered class.
+``transcript.ids``) and returns a map of the grain its ``explainers.catalog`` entry declares:
+(I, T') over encoder frames, (L, H, I, T') with one map per cross-attention head, or (I, T, F)
+over the input spectrogram, with its cost: seconds and forward/backward passes (one pass = one
+batched call of the encoder and/or decoder, whatever its batch). A new method is one registered
+class (``EXPLAINERS.register(name)``) plus its catalogue entry.
 
 The explained quantity of gradient methods is token i's log-probability log P_i(y_i) under
 teacher forcing (the same target SPES scores), so gradients of different tokens are independent:
@@ -15,46 +15,28 @@ tokens are batched by replicating the inputs ``token_batch`` times, which change
 from __future__ import annotations
 
 import time
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import ClassVar
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
 
 from ..decoding.transcript import Transcript
 from ..models.base import SpeechToTextModel
-from .catalog import MethodOptions
-
-GRAINS = ("encoder", "input")  # (I, T') or (L, H, I, T') over encoder frames; (I, T, F) over the input
+from ..results.maps import Cost, Map
+from .base import Explainer, Session
+from .catalog import KINDS
+from .options import MethodOptions
 
 
 @dataclass
-class Cost:
-    """What a method spent: wall time and passes (a batched call counts once)."""
+class Passes:
+    """Model passes a method makes, counted as it goes (one batched call counts once)."""
 
-    seconds: float = 0.0
     forward: int = 0
     backward: int = 0
-
-    def to_dict(self) -> dict[str, float]:
-        return {"seconds": round(self.seconds, 3), "forward": self.forward, "backward": self.backward}
-
-
-@dataclass
-class MethodMap:
-    """One method's map and what it cost."""
-
-    name: str
-    grain: str  # see GRAINS
-    values: np.ndarray  # (I, T') / (L, H, I, T') / (I, T, F), rows = the transcript's predicted tokens
-    cost: Cost = field(default_factory=Cost)
-
-    @property
-    def per_head(self) -> bool:
-        return self.values.ndim == 4
 
 
 @dataclass
@@ -82,22 +64,23 @@ class Context:
         return torch.tensor(self.transcript.ids[1:], device=self.model.device)  # (I,)
 
 
-class ExplanationMethod(ABC):
-    """A registered method: ``compute`` returns its raw map; cost is measured around it."""
-
-    grain: ClassVar[str]
-    description: ClassVar[str]
+class ExplanationMethod(Explainer):
+    """A method on the session's :class:`Context`: ``compute`` returns its raw map (the grain of its
+    catalogue entry); time is measured around it and the passes it counts become the map's cost."""
 
     @abstractmethod
-    def compute(self, ctx: Context, options: MethodOptions, cost: Cost) -> np.ndarray:
-        """The map (see :class:`MethodMap`); add the passes made to ``cost``."""
+    def compute(self, ctx: Context, options: MethodOptions, cost: Passes) -> np.ndarray:
+        """The map; add the passes made to ``cost``."""
 
-    def __call__(self, name: str, ctx: Context, options: MethodOptions) -> MethodMap:
-        cost = Cost()
+    def explain(self, session: Session) -> Map:
+        passes = Passes()
         start = time.perf_counter()
-        values = self.compute(ctx, options, cost)
-        cost.seconds = time.perf_counter() - start
-        return MethodMap(name, self.grain, values, cost)
+        values = self.compute(session.context(), session.methods, passes)
+        cost = Cost(time.perf_counter() - start, passes.forward, passes.backward)
+        units = KINDS[self.name].units
+        if not session.methods.absolute:  # signed attributions
+            units = units.strip("|")
+        return self.new_map(values, cost, options=asdict(session.methods), units=units)
 
 
 

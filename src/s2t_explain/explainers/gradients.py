@@ -17,17 +17,17 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .base import (
+from .catalog import EXPLAINERS
+from .differentiable import (
     Context,
-    Cost,
     ExplanationMethod,
     MethodOptions,
+    Passes,
     finish,
     gradients,
     token_chunks,
     token_logprobs,
 )
-from .catalog import METHODS
 
 
 def _input_gradients(ctx: Context, inputs: torch.Tensor, chunk: np.ndarray) -> torch.Tensor:
@@ -41,7 +41,7 @@ def _input_gradients(ctx: Context, inputs: torch.Tensor, chunk: np.ndarray) -> t
     return grad.float()
 
 
-def _per_token(ctx: Context, options: MethodOptions, cost: Cost, alphas: np.ndarray) -> np.ndarray:
+def _per_token(ctx: Context, options: MethodOptions, cost: Passes, alphas: np.ndarray) -> np.ndarray:
     """(I, T, F): (x - b) times the mean gradient at b + a (x - b) over ``alphas``."""
     x = ctx.features.to(ctx.model.device, ctx.model.dtype)
     base = ctx.baseline.to(ctx.model.device, ctx.model.dtype)
@@ -58,31 +58,22 @@ def _per_token(ctx: Context, options: MethodOptions, cost: Cost, alphas: np.ndar
     return finish(torch.cat(out).cpu().numpy(), options)
 
 
-@METHODS.register("grad-input")
+@EXPLAINERS.register("grad-input")
 class GradientTimesInput(ExplanationMethod):
-    grain = "input"
-    description = "gradient x (input - silence baseline) over the log-mel spectrogram"
-
-    def compute(self, ctx: Context, options: MethodOptions, cost: Cost) -> np.ndarray:
+    def compute(self, ctx: Context, options: MethodOptions, cost: Passes) -> np.ndarray:
         return _per_token(ctx, options, cost, np.array([1.0]))
 
 
-@METHODS.register("integrated-gradients")
+@EXPLAINERS.register("integrated-gradients")
 class IntegratedGradients(ExplanationMethod):
-    grain = "input"
-    description = "Integrated Gradients from the silence baseline (ig_steps midpoints)"
-
-    def compute(self, ctx: Context, options: MethodOptions, cost: Cost) -> np.ndarray:
+    def compute(self, ctx: Context, options: MethodOptions, cost: Passes) -> np.ndarray:
         m = options.ig_steps
         return _per_token(ctx, options, cost, (np.arange(m) + 0.5) / m)
 
 
-@METHODS.register("grad-encoder")
+@EXPLAINERS.register("grad-encoder")
 class EncoderGradient(ExplanationMethod):
-    grain = "encoder"
-    description = "gradient x (states - silence states) over the encoder output, summed over D (decoder only)"
-
-    def compute(self, ctx: Context, options: MethodOptions, cost: Cost) -> np.ndarray:
+    def compute(self, ctx: Context, options: MethodOptions, cost: Passes) -> np.ndarray:
         with torch.no_grad():
             base = ctx.model.encode(ctx.baseline[None])  # (1, S, D): SM_H's silence baseline
         cost.forward += 1

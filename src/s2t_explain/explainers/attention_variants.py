@@ -1,6 +1,6 @@
-"""Cross-attention methods, one map per (layer, head): (L, H, I, T') over the speech frames.
+"""Cross-attention variants, one map per (layer, head): (L, H, I, T') over the speech frames.
 
-- ``attention``: the raw weights alpha[l, h, i, t] (what the study has always compared);
+(The raw weights alpha[l, h, i, t], map ``attention``, are ``explainers.attention``.)
 - ``attention-norm``: alpha[l, h, i, t] * ||W_O^h v_{h,t}||, the size of the vector frame t adds
   to token i's output through head h (Kobayashi et al., 2020): a frame with a large weight but a
   tiny value vector contributes little;
@@ -13,20 +13,20 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .base import (
+from .catalog import EXPLAINERS
+from .differentiable import (
     Context,
-    Cost,
     ExplanationMethod,
     MethodOptions,
+    Passes,
     finish,
     gradients,
     token_chunks,
     token_logprobs,
 )
-from .catalog import METHODS
 
 
-def _weights(ctx: Context, cost: Cost) -> torch.Tensor:
+def _weights(ctx: Context, cost: Passes) -> torch.Tensor:
     """(L, H, I, T') cross-attention of the clean teacher-forced pass."""
     with torch.no_grad():
         out = ctx.model.decode(ctx.tokens, ctx.states, attention=True)
@@ -35,33 +35,18 @@ def _weights(ctx: Context, cost: Cost) -> torch.Tensor:
     return out.cross_attention[0, :, :, :, : ctx.n_enc].float()
 
 
-@METHODS.register("attention")
-class RawAttention(ExplanationMethod):
-    grain = "encoder"
-    description = "cross-attention weights per layer and head (free: one decoder pass)"
-
-    def compute(self, ctx: Context, options: MethodOptions, cost: Cost) -> np.ndarray:
-        return _weights(ctx, cost).cpu().numpy()
-
-
-@METHODS.register("attention-norm")
+@EXPLAINERS.register("attention-norm")
 class NormWeightedAttention(ExplanationMethod):
-    grain = "encoder"
-    description = "attention x ||W_O v|| per head: what each frame adds to the output (Kobayashi et al. 2020)"
-
-    def compute(self, ctx: Context, options: MethodOptions, cost: Cost) -> np.ndarray:
+    def compute(self, ctx: Context, options: MethodOptions, cost: Passes) -> np.ndarray:
         weights = _weights(ctx, cost)  # (L, H, I, T')
         with torch.no_grad():
             norms = ctx.model.cross_value_norms(ctx.states)[:, :, : ctx.n_enc].float()  # (L, H, T')
         return (weights * norms[:, :, None, :]).cpu().numpy()
 
 
-@METHODS.register("attention-grad")
+@EXPLAINERS.register("attention-grad")
 class GradientWeightedAttention(ExplanationMethod):
-    grain = "encoder"
-    description = "attention x gradient of the token's log-probability w.r.t. the attention weights"
-
-    def compute(self, ctx: Context, options: MethodOptions, cost: Cost) -> np.ndarray:
+    def compute(self, ctx: Context, options: MethodOptions, cost: Passes) -> np.ndarray:
         n_tok = ctx.tokens.shape[1]
         rows = []
         for chunk in token_chunks(n_tok, options.token_batch):

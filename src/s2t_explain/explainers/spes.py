@@ -1,0 +1,57 @@
+"""The paper's perturbation maps (SPES): ``spes-input`` (SM_X, (I, T, F)), ``spes-encoder``
+(SM_H, (I, T')) and ``spes-token`` ((I, I), from the same masks as SM_X when p_dec > 0).
+
+The masks, scoring and estimation are in ``s2t_explain.saliency``; these classes run it through
+the session's :class:`~s2t_explain.saliency.explain.SaliencyJob` and record each map's masks,
+split-half reliability and options with it.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..errors import OptionError
+from ..results.maps import Cost, Map
+from ..saliency.engine import MapRun
+from .base import Explainer, Session
+from .catalog import EXPLAINERS
+
+UNITS = {"kl": "KL divergence (nats)", "prob_drop": "probability drop"}  # per scorer
+
+
+class SpesExplainer(Explainer):
+    def spes_map(self, session: Session, run: MapRun, batch_size: int) -> Map:
+        """The map of ``run``: cost in batched passes, its reliability record and the SPES options."""
+        passes = math.ceil(run.n_masks / batch_size) if batch_size else 0
+        return self.new_map(run.values, Cost(run.seconds, forward=passes), reliability=run.summary(),
+                            options=session.saliency_record(), units=UNITS.get(session.saliency.scorer))
+
+
+@EXPLAINERS.register("spes-input")
+class InputSpes(SpesExplainer):
+    def explain(self, session: Session) -> Map:
+        if session.saliency.input is None:
+            raise OptionError("spes-input needs input saliency options (SaliencyOptions.input is None)")
+        run, _ = session.input_runs()
+        return self.spes_map(session, run, session.job().batch_sizes.get("input", 0))
+
+
+@EXPLAINERS.register("spes-encoder")
+class EncoderSpes(SpesExplainer):
+    def explain(self, session: Session) -> Map:
+        if session.saliency.encoder is None:
+            raise OptionError("spes-encoder needs encoder saliency options (SaliencyOptions.encoder is None)")
+        run = session.job().encoder_saliency()
+        return self.spes_map(session, run, session.job().batch_sizes.get("encoder", 0))
+
+
+@EXPLAINERS.register("spes-token")
+class TokenSpes(SpesExplainer):
+    def explain(self, session: Session) -> Map:
+        options = session.saliency.input
+        if options is None or options.p_dec <= 0:
+            raise OptionError("spes-token needs previous-token masking: set InputSaliencyOptions(p_dec=...) "
+                              "above 0 (the paper uses 0.5)")
+        _, run = session.input_runs()
+        assert run is not None
+        return self.spes_map(session, run, session.job().batch_sizes.get("input", 0))
