@@ -120,7 +120,7 @@ def _run_ours(job: dict[str, Any]) -> dict[str, Any]:
         assert fast.encoder is not None
         saliency = replace(fast, input=None, encoder=replace(fast.encoder, n_masks=job["encoder_masks"]))
     t0, c0 = time.perf_counter(), time.process_time()
-    long = run_long(model, job["audio"], sources=(job["source"],), heads="alignment", saliency=saliency,
+    long = run_long(model, job["audio"], sources=(job["source"],), saliency=saliency,
                     decoding=s2t.DecodingOptions(), options=LongformOptions(windowing=job["windowing"]),
                     out=None, progress=job["progress"])
     seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - c0

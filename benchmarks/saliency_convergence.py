@@ -33,7 +33,7 @@ from s2t_explain.normalization import normalize_rows
 from s2t_explain.pipeline import explain_attention, prepare
 from s2t_explain.pooling import pool
 from s2t_explain.saliency.accumulate import Accumulator
-from s2t_explain.saliency.engine import EngineSettings, run
+from s2t_explain.saliency.engine import EngineSettings, InProcess, run
 from s2t_explain.saliency.estimators import ESTIMATORS, NEEDS_SCORES, NEEDS_SECOND_ORDER, occlusion_mean
 from s2t_explain.saliency.explain import SaliencyJob
 from s2t_explain.saliency.masks import SuperpixelMasks
@@ -51,8 +51,8 @@ def record(job: SaliencyJob, family: SuperpixelMasks, perturber: InputPerturber,
         masks = np.stack([family.element_mask(k) for k in ks])
         return job._scores(perturber.logits(masks))
 
-    run(family, evaluate, job.n_rows, EngineSettings(n, batch, check_every=10**9, progress=f"{family.design}"),
-        on_batch=lambda ks, s: scores.append(s))
+    run(family, InProcess(evaluate, on_batch=lambda ks, s: scores.append(s)), job.n_rows,
+        EngineSettings(n, batch, check_every=10**9, progress=f"{family.design}"))
     return np.concatenate(scores)  # (n, I)
 
 

@@ -10,7 +10,7 @@ from helpers import clip_path
 from s2t_explain import DecodingOptions, Explanation, explain_attention, load_model, transcribe
 from s2t_explain.cli.main import main
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.golden]  # the default run keeps these
 
 
 @pytest.mark.parametrize("clip_id", ["en_1", "en_2", "en_3", "en_stereo"])

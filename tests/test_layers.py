@@ -212,3 +212,18 @@ def test_no_import_cycle_between_packages():
 
     cycles = [c for c in map(cycle_from, sorted(edges)) if c]
     assert cycles == [], " | ".join(" -> ".join(c) for c in cycles)
+
+
+def test_no_function_in_the_package_is_over_60_lines():
+    """Small pieces: a function longer than 60 lines (docstring included) is split (ruff checks
+    complexity and argument counts; this checks length)."""
+    import ast
+    from pathlib import Path
+
+    import s2t_explain
+
+    root = Path(s2t_explain.__file__).parent
+    long = [f"{path.relative_to(root)}:{node.lineno} {node.name} ({node.end_lineno - node.lineno + 1} lines)"
+            for path in sorted(root.rglob("*.py")) for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.end_lineno - node.lineno + 1 > 60]
+    assert long == []

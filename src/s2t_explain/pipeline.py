@@ -172,7 +172,6 @@ def explain(
     saliency: SaliencyOptions | str = "fast",
     decoding: DecodingOptions = DecodingOptions(),
     text: str | None = None,
-    sample_rate: int | None = None,
     progress: bool = True,
     executor: Executor | None = None,
 ) -> Explanation:
@@ -183,7 +182,9 @@ def explain(
     cross-attention always comes). ``saliency`` is a :class:`SaliencyOptions` or a preset name
     (``fast``, ``paper``); ``progress`` shows a bar per SPES map (masks/s and reliability).
     ``executor`` (``s2t_explain.executors``: local worker processes, Ray) spreads each SPES map's
-    masks over workers; the maps equal this process's for the same seed.
+    masks over workers; the maps equal this process's for the same seed. ``audio`` is a file, an
+    array at the model's rate or a :class:`Prepared` (an array at another rate: ``prepare(model,
+    samples, sample_rate=...)`` first).
     """
     check_type(saliency, (SaliencyOptions, str), "saliency", "give SaliencyOptions(...) or a preset name")
     check_type(decoding, DecodingOptions, "decoding")
@@ -198,7 +199,7 @@ def explain(
     if {"spes-input", "spes-token", "spes-encoder"} & set(names):  # what runs is what each SPES map records
         opts = replace(opts, input=opts.input if {"spes-input", "spes-token"} & set(names) else None,
                        encoder=opts.encoder if "spes-encoder" in names else None)
-    prepared = prepared_audio(model, audio, sample_rate)
+    prepared = prepared_audio(model, audio, None)
     result = explain_attention(model, prepared, decoding=decoding, text=text, distributions=True)
     with Session(model, prepared, result.transcript, opts, progress=progress, executor=executor) as session:
         result.maps.update(explain_maps(session, [n for n in names if n not in result.maps]))

@@ -10,6 +10,7 @@ from s2t_explain.cli.main import main
 
 
 @pytest.mark.slow
+@pytest.mark.golden  # README command 1 on a small budget: in the default run
 def test_explain_writes_everything(tmp_path, capsys, clips):
     out = tmp_path / "out"
     code = main(["explain", str(clip_path("en_3")), "-o", str(out), "--masks", "16", "--encoder-masks", "32",

@@ -101,6 +101,7 @@ def screenshot(driver, name: str, full: bool = True, keep: bool = True) -> bytes
     return png
 
 
+@pytest.mark.golden  # the explorer on the real model: in the default run
 def test_utterance_explorer(browser, demo):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -139,6 +140,7 @@ def test_utterance_explorer(browser, demo):
     screenshot(browser, "explorer-utterance.png")
 
 
+@pytest.mark.golden
 @pytest.mark.parametrize("case,note", [
     ("attention-only", "cross-attention only"),
     ("encoder-only", "no input saliency"),

@@ -3,6 +3,7 @@ import pytest
 
 from helpers import make_toy_job
 from s2t_explain.errors import OptionError
+from s2t_explain.features.whisper_mel import Features
 from s2t_explain.metrics.faithfulness import (
     CURVE_STEPS,
     auc,
@@ -69,7 +70,7 @@ def test_faithful_ranking_beats_random_on_toy_model():
     """The toy model's output depends only on a known region: ranking it first must score higher."""
     options = SaliencyOptions(input=InputSaliencyOptions(n_masks=8), encoder=EncoderSaliencyOptions(n_masks=8))
     job = make_toy_job(options, frames_in=slice(40, 60), bins=slice(0, 4))
-    scorer = CurveScorer(job.model, job.features, job.n_frames, job.transcript, how="logprob")
+    scorer = CurveScorer(job.model, Features(job.features, job.n_frames), job.transcript, how="logprob")
     n_rows = int((~job.transcript.special).sum())
     truth = np.zeros((n_rows, job.n_frames, 8))
     truth[:, 40:60, 0:4] = 1.0

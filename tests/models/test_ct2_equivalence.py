@@ -25,7 +25,7 @@ ctranslate2 = pytest.importorskip("ctranslate2")
 
 import s2t_explain  # noqa: E402
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.golden]  # the conversion's exactness: in the default run
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "compare_ct2.py"
 

@@ -14,7 +14,7 @@ from helpers import make_toy_job
 from s2t_explain.errors import OptionError
 from s2t_explain.saliency.accumulate import Accumulator
 from s2t_explain.saliency.device_accumulate import DeviceAccumulator, staging_on
-from s2t_explain.saliency.engine import EngineSettings, run
+from s2t_explain.saliency.engine import EngineSettings, InProcess, run
 from s2t_explain.saliency.estimators import ESTIMATORS
 from s2t_explain.saliency.masks import FrameBlockMasks
 from s2t_explain.saliency.options import EncoderSaliencyOptions, SaliencyOptions
@@ -77,8 +77,8 @@ def test_engine_with_device_staging_equals_host_run(estimator):
             merged.append(self.n_masks)
             return super().statistics()
 
-    device, _ = run(family, lambda ks: torch.from_numpy(scores(ks)), 2, settings,
-                    staging=lambda acc: Counting(acc, torch.device("cpu")))
+    device, _ = run(family, InProcess(lambda ks: torch.from_numpy(scores(ks)),
+                                      staging=lambda acc: Counting(acc, torch.device("cpu"))), 2, settings)
     assert device.n_masks == host.n_masks and device.stopped_early == host.stopped_early
     assert [n for n, _ in device.curve] == [n for n, _ in host.curve]
     np.testing.assert_allclose([r for _, r in device.curve], [r for _, r in host.curve], rtol=1e-9)

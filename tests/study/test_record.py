@@ -26,8 +26,8 @@ from study.helpers_study import synthetic_explanation
 class FakeScorer:
     """Stands in for CurveScorer (no model): the damage is the occluded percentage."""
 
-    def __init__(self, model, features, n_frames, transcript, how="decode", metric="wer", **kwargs):
-        self.n_frames, self.how, self.metric = n_frames, how, metric
+    def __init__(self, model, features, transcript, how="decode", metric="wer", **kwargs):
+        self.n_frames, self.how, self.metric = features.n_frames, how, metric
 
     def score(self, masks):
         return 100 * masks.reshape(len(masks), -1).mean(axis=1)

@@ -16,12 +16,13 @@ import pytest
 import soundfile as sf
 
 from helpers import speechlike
+from s2t_explain.corpora import read_corpus
 from s2t_explain.errors import OptionError
 from s2t_explain.executors import ProcessExecutor, RayExecutor
 from s2t_explain.results import Explanation
 from s2t_explain.saliency.options import EncoderSaliencyOptions, InputSaliencyOptions, SaliencyOptions
 from s2t_explain.study import StudyOptions, build_report, run_study
-from s2t_explain.study.runner import parse_shard
+from s2t_explain.study.runner import StudyRun, parse_shard
 from scale_helpers import DieOnceAnalysis
 
 IDS = ["u0", "u1", "u2"]
@@ -73,17 +74,19 @@ def assert_same_run(a: Path, b: Path) -> None:
                         assert va == rb[key], (table, key)
 
 
+@pytest.mark.slow  # worker processes and a 3-utterance local run: minutes
 def test_two_worker_processes_equal_the_local_run(tmp_path, manifest, local_run, tiny_whisper):
     summary = run_study(tiny_whisper, manifest, tmp_path, OPTIONS, progress=False, executor=ProcessExecutor(2))
     assert (summary.computed, summary.failed, summary.total) == (3, 0, 3)
     assert_same_run(local_run, tmp_path)
 
 
+@pytest.mark.slow  # worker processes and a 3-utterance local run: minutes
 def test_a_killed_worker_leaves_every_utterance_exactly_once(tmp_path, manifest, local_run, tiny_whisper):
     out, scratch = tmp_path / "run", tmp_path / "scratch"
     scratch.mkdir()
-    summary = run_study(tiny_whisper, manifest, out, OPTIONS, progress=False, executor=ProcessExecutor(2),
-                        analyze_fn=DieOnceAnalysis("u1", str(scratch)))
+    run = StudyRun(tiny_whisper, read_corpus(manifest), out, OPTIONS, analyze=DieOnceAnalysis("u1", str(scratch)))
+    summary = run.run(progress=False, executor=ProcessExecutor(2))
     assert (summary.computed, summary.failed) == (3, 0)  # three utterances written, each once
     assert (scratch / "died-u1").exists()  # the worker really died on u1
     # a local pool restarts all its workers: what was in flight on the other one is computed again
@@ -91,6 +94,7 @@ def test_a_killed_worker_leaves_every_utterance_exactly_once(tmp_path, manifest,
     assert_same_run(local_run, out)
 
 
+@pytest.mark.slow  # worker processes and a 3-utterance local run: minutes
 def test_two_shards_in_one_folder_equal_one_run(tmp_path, manifest, local_run, tiny_whisper):
     first = run_study(tiny_whisper, manifest, tmp_path, OPTIONS, progress=False, shard=(1, 2))
     second = run_study(tiny_whisper, manifest, tmp_path, OPTIONS, progress=False, shard=(2, 2))
@@ -98,6 +102,7 @@ def test_two_shards_in_one_folder_equal_one_run(tmp_path, manifest, local_run, t
     assert_same_run(local_run, tmp_path)
 
 
+@pytest.mark.slow  # worker processes and a 3-utterance local run: minutes
 def test_the_same_shard_twice_is_refused(tmp_path, manifest, tiny_whisper):
     (tmp_path / "locks").mkdir()
     with open(tmp_path / "locks" / "run.lock", "a") as run, open(tmp_path / "locks" / "shard-1-of-2.lock", "a") as held:
@@ -126,11 +131,13 @@ def ray_local():
         ray.shutdown()
 
 
+@pytest.mark.slow  # worker processes and a 3-utterance local run: minutes
 def test_a_ray_study_with_two_workers_equals_the_local_run(tmp_path, manifest, local_run, tiny_whisper, ray_local):
     scratch = tmp_path / "scratch"
     scratch.mkdir()
-    summary = run_study(tiny_whisper, manifest, tmp_path / "run", OPTIONS, progress=False,
-                        executor=RayExecutor(workers=2), analyze_fn=DieOnceAnalysis("u2", str(scratch)))
+    run = StudyRun(tiny_whisper, read_corpus(manifest), tmp_path / "run", OPTIONS,
+                   analyze=DieOnceAnalysis("u2", str(scratch)))
+    summary = run.run(progress=False, executor=RayExecutor(workers=2))
     assert (summary.computed, summary.failed) == (3, 0)
     assert (scratch / "died-u2").exists()  # a Ray worker process died mid-run and was replaced
     assert sorted((scratch / "calls.log").read_text().split()) == IDS

@@ -107,8 +107,8 @@ def _long_timestamps(args: argparse.Namespace, status: Status, model: Any, decod
     from ..longform import run_long
 
     sources = ("attention",) if name == "attention" else ("attention", name)
-    long = run_long(model, stream.name, sources=sources, heads=args.heads, top=args.top, saliency=saliency,
-                    decoding=decoding, options=longform_options(args, model), progress=not args.quiet)
+    long = run_long(model, stream.name, sources=sources, saliency=saliency, decoding=decoding,
+                    options=longform_options(args, model, heads=args.heads, top=args.top), progress=not args.quiet)
     texts = timestamp_texts(long.to_whisper_json(name, args.heads if name == "attention" else None),
                             long.words[name])
     if out is not None:

@@ -96,7 +96,7 @@ def run_attention(args: argparse.Namespace) -> int:
     model, decoding, prepared, stream = open_inputs(args, status)
     resolve_heads(args.heads, model.n_layers, model.n_heads, model.alignment_heads)  # before any work
     if prepared is None:
-        return _run_long(args, status, model, decoding, stream, out, None, ("attention",))
+        return _run_long(args, status, (model, decoding, stream), out, None, ("attention",))
     with status.step("transcribing and capturing cross-attention"):
         result = explain_attention(model, prepared, decoding=decoding, text=args.text)
     stem = Path(args.audio).stem
@@ -138,7 +138,7 @@ def run_explain(args: argparse.Namespace) -> int:
             raise OptionError("--workers/--ray spread one clip's masks; for a long recording run it without "
                               "them (its windows run one after another)")
         sources = ("attention", *(m for m in ("spes-encoder", "spes-input") if m in maps))
-        return _run_long(args, status, model, decoding, stream, out, saliency, sources, maps)
+        return _run_long(args, status, (model, decoding, stream), out, saliency, sources, maps)
     if workers is not None:
         status.say(f"saliency masks on {workers.describe()}")
     result = explain(model, prepared, maps=maps, saliency=saliency, decoding=decoding, text=args.text,
@@ -156,18 +156,21 @@ def run_explain(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_long(args: argparse.Namespace, status: Status, model: Any, decoding: Any, stream: Any, out: Path,
+def _run_long(args: argparse.Namespace, status: Status, inputs: tuple[Any, Any, Any], out: Path,
               saliency: Any, sources: tuple[str, ...], maps: tuple[str, ...] = ()) -> int:
-    """``attention`` / ``explain`` on a long recording: OUT/STEM/ holds one result per window
-    (windows/wNNNN.npz, with --html wNNNN.html) and index.json (windows, stitched words, failures);
-    STEM.json / .srt / .vtt beside it time the words over the whole file."""
+    """``attention`` / ``explain`` on a long recording (``inputs``: model, decoding options, audio
+    stream): OUT/STEM/ holds one result per window (windows/wNNNN.npz, with --html wNNNN.html) and
+    index.json (windows, stitched words, failures); STEM.json / .srt / .vtt beside it time the
+    words over the whole file."""
     from ..longform import run_long
 
+    model, decoding, stream = inputs
     stem = Path(args.audio).stem
     folder = out / stem
-    long = run_long(model, stream.name, sources=sources, heads=args.heads if args.heads != "all" else "alignment",
-                    saliency=saliency, decoding=decoding, options=longform_options(args, model), maps=maps,
-                    out=folder, progress=not args.quiet)
+    heads = args.heads if args.heads != "all" else "alignment"
+    long = run_long(model, stream.name, sources=sources, saliency=saliency, decoding=decoding,
+                    options=longform_options(args, model, heads=heads, maps=maps), out=folder,
+                    progress=not args.quiet)
     source = sources[1] if len(sources) > 1 else sources[0]  # saliency timing when there is saliency
     write_texts(out, stem, timestamp_texts(long.to_whisper_json(source, "alignment"), long.words[source]))
     if args.html:

@@ -39,9 +39,11 @@ def add_longform_args(p: argparse.ArgumentParser) -> None:
                    help="keep word edges where the aligner put them, even inside detected silence")
 
 
-def longform_options(args: argparse.Namespace, model: SpeechToTextModel) -> LongformOptions:
+def longform_options(args: argparse.Namespace, model: SpeechToTextModel, **timing: Any) -> LongformOptions:
+    """The long-form options of the command line; ``timing``: heads, top, maps (LongformOptions fields)."""
     seconds = args.window_seconds or min(model.max_seconds or 30.0, 30.0)
-    return LongformOptions(windowing=args.windowing, window_seconds=seconds, overlap=args.overlap, snap=args.snap)
+    return LongformOptions(windowing=args.windowing, window_seconds=seconds, overlap=args.overlap, snap=args.snap,
+                           **timing)
 
 
 def open_inputs(args: argparse.Namespace, status: Status, longform: bool = True) -> tuple[

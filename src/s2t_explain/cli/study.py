@@ -92,7 +92,7 @@ def run_study_command(args: argparse.Namespace) -> int:
                            translation_metric=args.translation_metric, curve_step=args.curve_step,
                            seed=args.seed if args.seed is not None else 0, methods=_methods(args.methods),
                            statistics=tuple(args.statistics) if args.statistics else STATISTICS,
-                           ig_steps=args.ig_steps)
+                           ig_steps=args.ig_steps, task=args.task, language=args.language)
     from ..study.runner import parse_shard
 
     shard = parse_shard(args.shard) if args.shard else None
@@ -101,8 +101,8 @@ def run_study_command(args: argparse.Namespace) -> int:
     if workers is not None:
         status.say(f"utterances on {workers.describe()}")
     try:
-        summary = run_study(model, corpus, out, options, args.task, args.language, args.limit,
-                            progress=not args.quiet, executor=workers, shard=shard)
+        summary = run_study(model, corpus, out, options, limit=args.limit, shard=shard, progress=not args.quiet,
+                            executor=workers)
     except KeyboardInterrupt:
         status.say(f"\ninterrupted; finished utterances are kept in {out}/results. "
                    "Run the same command again to resume.")

@@ -31,6 +31,9 @@ class LongformOptions:
     floor_margin_db: float = 6.0  # ... and than (noise floor + floor_margin_db)
     snap: bool = True  # move word edges that fall in detected silence onto the speech next to them
     min_word: float = 0.02  # shortest word (s) after the timing checks: one encoder frame
+    heads: str | list = "alignment"  # the cross-attention heads that time words from attention (head specs)
+    top: int | None = None  # with heads="discovered": how many heads (default: the model's alignment heads)
+    maps: tuple[str, ...] = ()  # maps each window's result keeps beyond those the sources need (map names)
 
     def __post_init__(self) -> None:
         from .windows import WINDOWINGS
@@ -44,3 +47,8 @@ class LongformOptions:
         for name in ("max_gap", "min_silence", "min_speech", "speech_pad", "min_word"):
             if getattr(self, name) < 0:
                 raise OptionError(f"{name} must be >= 0")
+        if self.top is not None and self.top < 1:
+            raise OptionError(f"top must be >= 1, got {self.top}")
+        from ..explainers.catalog import canonical
+
+        object.__setattr__(self, "maps", tuple(canonical(m) for m in self.maps))  # unknown names fail here

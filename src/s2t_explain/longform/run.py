@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,11 +28,12 @@ from ..alignment.heads import head_spec
 from ..alignment.timestamps import Word, timestamp_source, word_timestamps
 from ..audio import check_header
 from ..decoding import DecodingOptions
-from ..errors import AudioError, EmptyTranscriptError, OptionError, S2TError, check_type
+from ..errors import AudioError, EmptyTranscriptError, OptionError, check_type
 from ..explainers.catalog import resolve_maps
 from ..files import write_json
 from ..models.base import SpeechToTextModel
 from ..results.explanation import Explanation
+from ..runfolder import RunFolder, attempt, failure_reason
 from ..saliency.options import SaliencyOptions, preset
 from .options import LongformOptions
 from .stitch import append, owned, shift
@@ -152,25 +154,11 @@ def release_memory() -> None:
 
 def run_config(stream: AudioStream, model: SpeechToTextModel, decoding: DecodingOptions,
                saliency: SaliencyOptions | None, options: LongformOptions, maps: Sequence[str]) -> dict[str, Any]:
-    """What the per-window results depend on (checked when a run folder is resumed)."""
+    """What the per-window results depend on (``run.json``; every key checked when a run folder is resumed)."""
     return json.loads(json.dumps({
         "version": INDEX_VERSION, "audio": stream.name, "samples": stream.frames, "rate": stream.rate,
         "model": model.name, "decoding": asdict(decoding), "saliency": asdict(saliency) if saliency else None,
         "maps": list(maps), "longform": asdict(options)}))
-
-
-def _check_resume(out: Path, config: dict[str, Any]) -> None:
-    path = out / "index.json"
-    if not path.exists():
-        return
-    try:
-        old = json.loads(path.read_text(encoding="utf-8")).get("config", {})
-    except (OSError, json.JSONDecodeError) as e:
-        raise OptionError(f"{path} is damaged ({e}); use a new output folder") from None
-    changed = [k for k in config if old.get(k) != config[k]]
-    if changed:
-        raise OptionError(f"{out} holds windows made with other settings ({', '.join(changed)} differ); "
-                          "rerun with the same settings to resume, or use a new output folder")
 
 
 def index_document(long: LongResult, config: dict[str, Any], files: list[str | None], done: bool,
@@ -185,19 +173,20 @@ def index_document(long: LongResult, config: dict[str, Any], files: list[str | N
 
 
 def run_long(model: SpeechToTextModel, audio: str | Path | np.ndarray, *, sources: Sequence[str] = ("attention",),
-             heads: str | list = "alignment", top: int | None = None, saliency: SaliencyOptions | str | None = None,
-             decoding: DecodingOptions = DecodingOptions(), options: LongformOptions = LongformOptions(),
-             maps: Sequence[str] = (), out: str | Path | None = None, sample_rate: int | None = None,
+             saliency: SaliencyOptions | str | None = None, decoding: DecodingOptions = DecodingOptions(),
+             options: LongformOptions = LongformOptions(), out: str | Path | None = None,
              progress: bool = True) -> LongResult:
     """Transcribe, explain and time a recording of any length, window by window.
 
-    ``sources``: timestamp sources to stitch (``list_timestamp_sources()``); ``maps``: other maps
-    each window's result keeps (``explain``'s names); SPES maps need ``saliency`` with that map.
-    ``out``: a folder for one result per window (``windows/wNNNN.npz``)
-    and ``index.json``; an existing folder made with the same settings is resumed, its finished
-    windows read back instead of recomputed. Without ``out`` nothing is kept but the words, so
-    memory stays at one window's worth for any length. A window that fails (unreadable samples, a
-    model error a user can cause) is recorded in ``failures`` and the rest go on.
+    ``audio``: a file, or an array at the model's sample rate. ``sources``: timestamp sources to
+    stitch (map names, ``list_timestamp_sources()``); SPES maps need ``saliency`` with that map;
+    ``options``: the windowing, the heads that time attention (``heads``, ``top``) and the other
+    maps each window keeps (``maps``). ``out``: a run folder (``runfolder.RunFolder``: locked, its
+    settings checked on resume) for one result per window (``windows/wNNNN.npz``) and
+    ``index.json``; an existing folder made with the same settings is resumed, its finished windows
+    read back instead of recomputed. Without ``out`` nothing is kept but the words, so memory
+    stays at one window's worth for any length. A window that fails is recorded in ``failures``
+    (and ``failures/wNNNN.json``) and the rest go on (``runfolder``'s failure rule).
     """
     check_type(decoding, DecodingOptions, "decoding")
     check_type(options, LongformOptions, "options")
@@ -207,59 +196,95 @@ def run_long(model: SpeechToTextModel, audio: str | Path | np.ndarray, *, source
         check_type(saliency, SaliencyOptions, "saliency")
     if not sources:
         raise OptionError("give at least one timestamp source")
-    names = window_maps(sources, maps, saliency)
+    names = window_maps(sources, options.maps, saliency)
     model.check_task(decoding.task, decoding.language)
     t0 = time.perf_counter()
-    stream = AudioStream(audio, model.sample_rate, source_rate=sample_rate)
+    stream = AudioStream(audio, model.sample_rate)
     level = stream.envelope()
     speech = speech_frames(level, options)
     if not speech.any():
         raise AudioError(f"{stream.name} is silent: the speech detector found nothing to transcribe")
     windows = WINDOWINGS.get(options.windowing)().plan(stream.duration, level, speech, options)
-    config = run_config(stream, model, decoding, saliency, options, names)
-    folder = Path(out) if out is not None else None
-    if folder is not None:
-        if folder.exists() and not folder.is_dir():
-            raise OptionError(f"output {folder} exists and is not a folder")
-        _check_resume(folder, config)
-        (folder / "windows").mkdir(parents=True, exist_ok=True)
+    job = _LongJob(model, stream, sources, saliency, decoding, options, names, speech if options.snap else None)
     long = LongResult(stream.name, stream.duration, model.name, windows, {s: [] for s in sources},
                       [None] * len(windows), warnings=[] if isinstance(audio, np.ndarray) else check_header(audio))
-    files: list[str | None] = [None] * len(windows)
-    bar = tqdm(total=len(windows), desc="windows", unit="win", disable=not progress, dynamic_ncols=True)
-    try:
+    with ExitStack() as stack:
+        folder = None if out is None else stack.enter_context(
+            RunFolder(out, run_config(stream, model, decoding, saliency, options, names), what="windows"))
+        bar = tqdm(total=len(windows), desc="windows", unit="win", disable=not progress, dynamic_ncols=True)
+        stack.callback(bar.close)
         for w in windows:
-            file = folder / "windows" / f"w{w.index:04d}.npz" if folder is not None else None
-            try:
-                if file is not None and file.exists():
-                    result: Explanation | None = Explanation.load(file)
-                else:
-                    samples = stream.read(w.start, w.end)
-                    result = None if stream.is_silent(samples) else window_result(
-                        model, samples, f"{stream.name}#{w.start:.2f}-{w.end:.2f}", decoding, saliency, names)
-                    if result is not None and file is not None:
-                        result.save(file)
-                if result is not None:
-                    files[w.index] = file.name if file is not None else None
-                    long.window_texts[w.index] = result.transcript.text
-                    found = window_words(result, w, sources, heads, top, speech if options.snap else None)
-                    for s, words in found.items():
-                        append(long.words[s], words)
-            except S2TError as e:
-                long.failures.append({"window": w.index, "start": round(w.start, 3), "end": round(w.end, 3),
-                                      "reason": str(e)})
-            result = None
+            job.window(long, w, folder)
             release_memory()
             bar.set_postfix_str(f"{min(w.end, stream.duration):.0f}/{stream.duration:.0f} s of audio", refresh=False)
             bar.update(1)
             long.seconds = time.perf_counter() - t0
-            if folder is not None:
-                write_json(folder / "index.json", index_document(long, config, files, False, heads))
-    finally:
-        bar.close()
-    for s in sources:
-        long.words[s] = clean_words(long.words[s], options.min_word)
-    long.seconds = time.perf_counter() - t0
-    if folder is not None:
-        write_json(folder / "index.json", index_document(long, config, files, True, heads))
+            job.write_index(long, folder, done=False)
+        for s in sources:
+            long.words[s] = clean_words(long.words[s], options.min_word)
+        long.seconds = time.perf_counter() - t0
+        job.write_index(long, folder, done=True)
     return long
+
+
+@dataclass
+class _LongJob:
+    """What every window of one ``run_long`` call shares, and what it does with each."""
+
+    model: SpeechToTextModel
+    stream: AudioStream
+    sources: Sequence[str]
+    saliency: SaliencyOptions | None
+    decoding: DecodingOptions
+    options: LongformOptions
+    maps: list[str]
+    speech: np.ndarray | None  # 10 ms speech frames of the whole file, to snap word edges (None: no snap)
+    files: dict[int, str] = field(default_factory=dict)  # window index -> its result file name
+
+    def config(self) -> dict[str, Any]:
+        return run_config(self.stream, self.model, self.decoding, self.saliency, self.options, self.maps)
+
+    def result(self, w: Window, folder: RunFolder | None) -> Explanation | None:
+        """The window's result: read back from a resumed folder, or computed (and saved)."""
+        file = folder.path / "windows" / f"w{w.index:04d}.npz" if folder is not None else None
+        if file is not None and file.exists():
+            return Explanation.load(file)
+        samples = self.stream.read(w.start, w.end)
+        if self.stream.is_silent(samples):
+            return None
+        result = window_result(self.model, samples, f"{self.stream.name}#{w.start:.2f}-{w.end:.2f}", self.decoding,
+                               self.saliency, self.maps)
+        if result is not None and file is not None:
+            result.save(file)
+        return result
+
+    def window(self, long: LongResult, w: Window, folder: RunFolder | None) -> None:
+        """Explain and time window ``w`` into ``long``; a failure is recorded (the failure rule)."""
+        def words() -> dict[str, list[Word]] | None:
+            result = self.result(w, folder)
+            if result is None:
+                return None
+            if folder is not None:
+                self.files[w.index] = f"w{w.index:04d}.npz"
+            long.window_texts[w.index] = result.transcript.text
+            return window_words(result, w, self.sources, self.options.heads, self.options.top, self.speech)
+
+        found = attempt(words)
+        name = f"w{w.index:04d}"
+        if isinstance(found, Exception):
+            record = {"window": w.index, "start": round(w.start, 3), "end": round(w.end, 3),
+                      "reason": failure_reason(found)}
+            long.failures.append(record)
+            if folder is not None:
+                folder.failed(name, record)
+            return
+        if folder is not None:
+            folder.succeeded(name)
+        for s, ws in (found or {}).items():
+            append(long.words[s], ws)
+
+    def write_index(self, long: LongResult, folder: RunFolder | None, done: bool) -> None:
+        if folder is not None:
+            files = [self.files.get(w.index) for w in long.windows]
+            write_json(folder.path / "index.json", index_document(long, self.config(), files, done,
+                                                                  self.options.heads))

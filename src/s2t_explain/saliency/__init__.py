@@ -18,11 +18,12 @@ from .options import (
 from .reliability import split_half
 
 if TYPE_CHECKING:
-    from .engine import EngineSettings, MapRun, run
+    from .engine import Elsewhere, EngineSettings, InProcess, MapRun, run
     from .estimators import ESTIMATORS
     from .scorers import SCORERS
 
 __getattr__, __dir__ = lazy_exports(__name__, {"EngineSettings": ".engine", "MapRun": ".engine", "run": ".engine",
+                                               "InProcess": ".engine", "Elsewhere": ".engine",
                                                "ESTIMATORS": ".estimators", "SCORERS": ".scorers"})
 
 __all__ = [
@@ -32,8 +33,10 @@ __all__ = [
     "INPUT_MASKS",
     "PRESETS",
     "SCORERS",
+    "Elsewhere",
     "EncoderSaliencyOptions",
     "EngineSettings",
+    "InProcess",
     "InputSaliencyOptions",
     "MapRun",
     "SaliencyOptions",

@@ -91,115 +91,141 @@ def batches(start: int, stop: int, settings: EngineSettings) -> Iterator[list[in
         done += len(ks)
 
 
+@dataclass(frozen=True)
+class InProcess:
+    """Execution mode: masks scored in this process. ``evaluate(ks)`` runs the model on masks ``ks``
+    (indices into the family's seeded stream) and returns their scores (B, I); ``on_batch(ks,
+    scores)`` sees every batch; with ``staging`` (see ``device_accumulate``), scores are added to
+    accumulators on the model's device and merged into the host ones only at each reliability check
+    and at the end."""
+
+    evaluate: Evaluate
+    on_batch: Callable[[list[int], np.ndarray], None] | None = None
+    staging: Staging | None = None
+
+    def steps(self, est: _Estimate, settings: EngineSettings) -> Iterator[int]:
+        """Score every batch into the accumulators; yields the masks added, a check point at a time
+        at most (``batches`` cuts there)."""
+        staged = None if self.staging is None else [self.staging(a) for a in est.accumulators]
+        est.flush = lambda: _merge_staged(est.accumulators, staged or [])
+
+        def scored() -> Iterator[int]:
+            for ks in batches(0, settings.n_masks, settings):
+                scores = self.evaluate(ks)
+                for target in staged or est.accumulators:
+                    target.add(ks, scores)
+                if self.on_batch is not None:
+                    self.on_batch(ks, scores.cpu().numpy() if hasattr(scores, "cpu") else scores)
+                yield len(ks)
+
+        return scored()
+
+
+@dataclass(frozen=True)
+class Elsewhere:
+    """Execution mode: masks scored by workers. ``segments(ranges)`` gives each range's statistics;
+    ``width`` check intervals are asked for at a time (one per worker) and merged in order, with the
+    same checks after each interval, so the map, the reliability curve and the stopping point equal
+    an in-process run (within float rounding)."""
+
+    segments: Segments
+    width: int = 1
+
+    def steps(self, est: _Estimate, settings: EngineSettings) -> Iterator[int]:
+        step, at = settings.check_every, 0
+        while at < settings.n_masks:
+            ranges = [(a, min(a + step, settings.n_masks)) for a in range(at, settings.n_masks, step)]
+            for (a, b), parts in zip(ranges[: max(1, self.width)], self.segments(ranges[: max(1, self.width)])):
+                for acc, part in zip(est.accumulators, parts):
+                    acc.merge(part)
+                at = b
+                yield b - a  # merged up to a check point: the caller checks before the next merge
+
+
+def _merge_staged(hosts: list[Accumulator], staged: list[Accumulator]) -> None:
+    """Staged statistics -> host: one copy per statistic, at checks only."""
+    for host, stage in zip(hosts, staged):
+        if stage.n_masks:
+            host.merge(stage.statistics())
+            stage.reset()
+
+
+class _Estimate:
+    """The accumulators of one map (the main one, then ``extra``) and its split-half reliability."""
+
+    def __init__(self, family: MaskFamily, n_rows: int, estimator: str, rows: np.ndarray | None,
+                 pool: Callable[[np.ndarray], np.ndarray] | None, extra: list[Accumulator]) -> None:
+        self.estimator = ESTIMATORS.get(estimator)
+        self.acc = new_accumulator(family, n_rows, estimator)
+        self.accumulators = [self.acc, *extra]
+        self.keep = np.ones(n_rows, dtype=bool) if rows is None else rows
+        self.pool = pool
+        self.flush: Callable[[], None] = lambda: None  # staged statistics -> host (set by the mode)
+
+    def reliability(self) -> tuple[float, float | None]:
+        a, b = self.estimator(self.acc, (0,))[self.keep], self.estimator(self.acc, (1,))[self.keep]
+        return split_half(a, b), (split_half(self.pool(a), self.pool(b)) if self.pool is not None else None)
+
+
 def run(
     family: MaskFamily,
-    evaluate: Evaluate,
+    mode: InProcess | Elsewhere | Evaluate,
     n_rows: int,
     settings: EngineSettings,
     rows: np.ndarray | None = None,  # (I,) bool: rows that count for reliability (text tokens)
     pool: Callable[[np.ndarray], np.ndarray] | None = None,  # map -> pooled map, for a 2nd reliability
     extra: list[Accumulator] | None = None,  # other families updated from the same scores
-    on_batch: Callable[[list[int], np.ndarray], None] | None = None,
-    segments: Segments | None = None,
-    width: int = 1,
-    staging: Staging | None = None,
 ) -> tuple[MapRun, Accumulator]:
     """Draw ``settings.n_masks`` masks of ``family``, score them, and estimate one saliency map.
 
-    ``evaluate(ks)`` runs the model on masks ``ks`` (indices into the family's seeded stream) and
-    returns their scores, shape (B, I) = (len(ks), n_rows). Scores go into an :class:`Accumulator`
-    (and every accumulator in ``extra``, e.g. token masks drawn alongside); ``on_batch(ks, scores)``
-    sees them too. Every ``settings.check_every`` masks the split-half reliability over ``rows`` is
-    computed and recorded, and the run stops once it reaches ``settings.target_reliability``;
-    ``pool`` adds a second reliability after pooling (input maps: to encoder frames).
-
-    With ``segments``, the masks are computed elsewhere instead: ``width`` check intervals at a time
-    (one per worker), merged in order, with the same checks after each interval, so the map, the
-    reliability curve and the stopping point equal a single-process run (within float rounding).
-
-    With ``staging`` (see ``device_accumulate``), scores are added to accumulators on the model's
-    device and merged into the host ones only at each reliability check and at the end.
+    ``mode`` says where masks are scored: :class:`InProcess` (a plain ``evaluate`` function is one),
+    or :class:`Elsewhere` (workers). Scores go into an :class:`Accumulator` (and every accumulator in
+    ``extra``, e.g. token masks drawn alongside). Every ``settings.check_every`` masks the
+    split-half reliability over ``rows`` is computed and recorded, and the run stops once it
+    reaches ``settings.target_reliability``; ``pool`` adds a second reliability after pooling
+    (input maps: to encoder frames).
 
     Returns the :class:`MapRun` (values (I, *element_shape) from all masks, masks used, reliability,
     its curve, seconds) and the accumulator (for replays and further estimators).
     """
-    estimator = ESTIMATORS.get(settings.estimator)
-    acc = new_accumulator(family, n_rows, settings.estimator)
-    keep = np.ones(n_rows, dtype=bool) if rows is None else rows
-    curve: list[tuple[int, float]] = []
-    bar = _bar(settings)
+    mode = mode if isinstance(mode, InProcess | Elsewhere) else InProcess(mode)
+    est = _Estimate(family, n_rows, settings.estimator, rows, pool, list(extra or []))
     start = time.perf_counter()
-    done, stopped = 0, False
+    done, curve, stopped = _checked_steps(est, mode.steps(est, settings), settings)
+    est.flush()
+    seconds = time.perf_counter() - start
+    r, r_pooled = est.reliability()
+    if not curve or curve[-1][0] != done:
+        curve.append((done, r))
+    result = MapRun(values=est.estimator(est.acc, (0, 1)), n_masks=done, reliability=r, reliability_pooled=r_pooled,
+                    curve=curve, seconds=seconds, groups={g.name: g.n_units for g in family.groups},
+                    stopped_early=stopped, batch_size=settings.batch_size)
+    return result, est.acc
 
-    def reliability() -> tuple[float, float | None]:
-        a, b = estimator(acc, (0,))[keep], estimator(acc, (1,))[keep]
-        return split_half(a, b), (split_half(pool(a), pool(b)) if pool is not None else None)
 
-    hosts = [acc, *(extra or [])]
-    staged = None if staging is None else [staging(a) for a in hosts]
-
-    def flush() -> None:  # staged statistics -> host: one copy per statistic, at checks only
-        for host, stage in zip(hosts, staged or []):
-            if stage.n_masks:
-                host.merge(stage.statistics())
-                stage.reset()
-
-    def in_process() -> Iterator[int]:
-        for ks in batches(0, settings.n_masks, settings):
-            scores = evaluate(ks)
-            for target in staged or hosts:
-                target.add(ks, scores)
-            if on_batch is not None:
-                on_batch(ks, scores.cpu().numpy() if hasattr(scores, "cpu") else scores)
-            yield len(ks)
-
-    def elsewhere(compute: Segments) -> Iterator[int]:
-        step, at = settings.check_every, 0
-        while at < settings.n_masks:
-            ranges = [(a, min(a + step, settings.n_masks)) for a in range(at, settings.n_masks, step)][: max(1, width)]
-            for (a, b), parts in zip(ranges, compute(ranges)):
-                acc.merge(parts[0])
-                for other, part in zip(extra or [], parts[1:]):
-                    other.merge(part)
-                at = b
-                yield b - a  # merged up to a check point: the caller checks before the next merge
-
-    if segments is not None and on_batch is not None:
-        raise ValueError("on_batch needs the masks' scores in this process; run without segments")
+def _checked_steps(est: _Estimate, steps: Iterator[int], settings: EngineSettings
+                   ) -> tuple[int, list[tuple[int, float]], bool]:
+    """Run ``steps`` with the progress bar, checking reliability at every check point (and
+    stopping at the target); returns masks done, the reliability curve and whether it stopped early."""
+    bar = _bar(settings)
+    done, curve = 0, []
     try:
-        for added in (in_process() if segments is None else elsewhere(segments)):
+        for added in steps:
             done += added
             if bar is not None:
                 bar.update(added)
             if done % settings.check_every == 0 and done < settings.n_masks:
-                flush()
-                r, _ = reliability()
+                est.flush()
+                r, _ = est.reliability()
                 curve.append((done, r))
                 if bar is not None:
                     bar.set_postfix(reliability=f"{r:.3f}")
                 if settings.target_reliability is not None and r >= settings.target_reliability:
-                    stopped = True
-                    break
+                    return done, curve, True
     finally:
         if bar is not None:
             bar.close()
-    flush()
-    seconds = time.perf_counter() - start
-    r, r_pooled = reliability()
-    if not curve or curve[-1][0] != done:
-        curve.append((done, r))
-    result = MapRun(
-        values=estimator(acc, (0, 1)),
-        n_masks=done,
-        reliability=r,
-        reliability_pooled=r_pooled,
-        curve=curve,
-        seconds=seconds,
-        groups={g.name: g.n_units for g in family.groups},
-        stopped_early=stopped,
-        batch_size=settings.batch_size,
-    )
-    return result, acc
+    return done, curve, False
 
 
 AUTO_BATCH_LIMIT = 512  # (ours) the largest batch the search tries

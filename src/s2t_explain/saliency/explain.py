@@ -22,7 +22,18 @@ from ..models.base import SpeechToTextModel
 from ..pooling import pool
 from .accumulate import Accumulator
 from .device_accumulate import staging_on
-from .engine import AUTO_BATCH_LIMIT, EngineSettings, Evaluate, MapRun, batches, choose_batch, new_accumulator, run
+from .engine import (
+    AUTO_BATCH_LIMIT,
+    Elsewhere,
+    EngineSettings,
+    Evaluate,
+    InProcess,
+    MapRun,
+    batches,
+    choose_batch,
+    new_accumulator,
+    run,
+)
 from .estimators import ESTIMATORS
 from .masks import ENCODER_MASKS, INPUT_MASKS, ElementMasks, MaskFamily
 from .options import SaliencyOptions
@@ -52,7 +63,7 @@ class SaliencyJob:
 
     def __init__(self, model: SpeechToTextModel, features: torch.Tensor, n_frames: int, states: torch.Tensor,
                  transcript: Transcript, options: SaliencyOptions, progress: bool = True,
-                 executor: Executor | None = None, batch_sizes: dict[str, int] | None = None) -> None:
+                 executor: Executor | None = None) -> None:
         self.model, self.features, self.n_frames, self.states = model, features, n_frames, states
         self.transcript, self.options, self.progress, self.executor = transcript, options, progress, executor
         self.scorer = SCORERS.get(options.scorer)
@@ -67,7 +78,7 @@ class SaliencyJob:
         self.rows = transcript.text_rows()  # text tokens count for reliability (EOT and prompt do not)
         self.n_rows = len(ids) - 1
         self._plans: dict[str, MapPlan] = {}
-        self.batch_sizes: dict[str, int] = dict(batch_sizes or {})  # per map, once chosen
+        self.batch_sizes: dict[str, int] = {}  # per map, once chosen (a worker's replica: the main job's)
         self._empty: dict[str, list[Accumulator]] = {}  # per map: zeroed accumulators to copy (workers)
         self._workers: WorkerPool | None = None
         on_device = options.accumulate == "device" or (options.accumulate == "auto" and model.device.type != "cpu")
@@ -184,16 +195,16 @@ class SaliencyJob:
         plan = self.plan(which)
         extra = [new_accumulator(f, self.n_rows, self.options.estimator) for f in plan.extras]
         if self.executor is None:
-            result, _ = run(plan.family, plan.evaluate, self.n_rows, plan.settings, self.rows, pool=plan.pool,
-                            extra=extra, staging=self.staging)
+            result, _ = run(plan.family, InProcess(plan.evaluate, staging=self.staging), self.n_rows, plan.settings,
+                            self.rows, pool=plan.pool, extra=extra)
             return result, extra
         workers = self._start_workers()
 
         def compute(ranges: list[tuple[int, int]]) -> list[list[dict]]:
             return workers.map(_segment, [(which, a, b) for a, b in ranges])
 
-        result, _ = run(plan.family, plan.evaluate, self.n_rows, plan.settings, self.rows, pool=plan.pool,
-                        extra=extra, segments=compute, width=workers.width)
+        result, _ = run(plan.family, Elsewhere(compute, workers.width), self.n_rows, plan.settings, self.rows,
+                        pool=plan.pool, extra=extra)
         return result, extra
 
     def _start_workers(self) -> WorkerPool:
@@ -228,7 +239,11 @@ class SaliencyJob:
 
 def _replica(payload: dict[str, Any]) -> SaliencyJob:
     """A worker's copy of the job (no progress bars, no executor of its own)."""
-    return SaliencyJob(**payload, progress=False)
+    payload = dict(payload)  # one payload may serve several replicas (in-process executors)
+    sizes = payload.pop("batch_sizes")
+    job = SaliencyJob(**payload, progress=False)
+    job.batch_sizes.update(sizes)
+    return job
 
 
 def _segment(job: SaliencyJob, item: tuple[str, int, int]) -> list[dict]:

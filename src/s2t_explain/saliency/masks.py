@@ -118,25 +118,35 @@ def list_mask_designs() -> list[str]:
     return list(DESIGNS)
 
 
+@dataclass(frozen=True)
+class Slic:
+    """How SLIC segments the spectrogram (the defaults of ``InputSaliencyOptions``, which documents them)."""
+
+    compactness: float = 0.1
+    sigma: float = 0.0
+    reference_frames: int = 500
+    max_scale_frames: int = 750
+
+
 @INPUT_MASKS.register("superpixels")
 class SuperpixelMasks(MaskFamily):
     """SPES: SLIC superpixels of the (T, F) spectrogram at several granularities."""
 
     def __init__(self, features: np.ndarray, granularities: tuple[int, ...], p: float, design: str = "iid",
-                 seed: int = 0, compactness: float = 0.1, sigma: float = 0.0, reference_frames: int = 500,
-                 max_scale_frames: int = 750) -> None:
-        counts = scaled_segment_counts(granularities, features.shape[0], reference_frames, max_scale_frames)
+                 seed: int = 0, slic: Slic | None = None) -> None:
+        s = slic or Slic()
+        counts = scaled_segment_counts(granularities, features.shape[0], s.reference_frames, s.max_scale_frames)
         groups = []
         for asked, g in zip(counts, granularities):
-            labels = slic_segments(features, asked, compactness, sigma)
+            labels = slic_segments(features, asked, s.compactness, s.sigma)
             groups.append(Group(labels, int(labels.max()) + 1, f"slic{g}"))
         super().__init__(groups, p, design, seed, stream=0)
 
     @classmethod
     def from_options(cls, spectrogram: np.ndarray, o: InputSaliencyOptions, seed: int) -> SuperpixelMasks:
         """SLIC of the (T, F) spectrogram at ``o.granularities``."""
-        return cls(spectrogram, o.granularities, o.p, o.design, seed, o.compactness, o.sigma, o.reference_frames,
-                   o.max_scale_frames)
+        return cls(spectrogram, o.granularities, o.p, o.design, seed,
+                   Slic(o.compactness, o.sigma, o.reference_frames, o.max_scale_frames))
 
 
 @INPUT_MASKS.register("grid")

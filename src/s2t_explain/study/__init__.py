@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from .options import StudyOptions
     from .record import FailureRecord, UtteranceRecord, check_record
     from .report import build_report, load_explanations, load_records
-    from .runner import RunSummary, run_study
+    from .runner import RunSummary, StudyRun, run_study
     from .utterance import analyze, compare
 
 # Lazy, like the package root: analysing stored results (report, record, league) loads no model
@@ -31,11 +31,12 @@ _EXPORTS = {
     ".options": ("StudyOptions",),
     ".record": ("FailureRecord", "UtteranceRecord", "check_record"),
     ".report": ("build_report", "load_explanations", "load_records"),
-    ".runner": ("RunSummary", "run_study"),
+    ".runner": ("RunSummary", "StudyRun", "run_study"),
     ".utterance": ("analyze", "compare"),
 }
 __getattr__, __dir__ = lazy_exports(__name__, {name: module for module, names in _EXPORTS.items() for name in names})
 
-__all__ = ["ALIGNMENT_METHODS", "BadLine", "FailureRecord", "RunSummary", "StudyOptions", "TimedUtterance", "Utterance",
+__all__ = ["ALIGNMENT_METHODS", "BadLine", "FailureRecord", "RunSummary", "StudyOptions", "StudyRun", "TimedUtterance",
+           "Utterance",
            "UtteranceRecord", "analyze", "build_report", "check_record", "compare", "explain_timed",
            "load_explanations", "load_records", "read_alignment_manifest", "read_manifest", "run_bench", "run_study"]

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from ..decoding import DecodingOptions, Transcript, greedy_batch
+from ..features.whisper_mel import Features
 from ..metrics.faithfulness import CURVE_STEPS, MODES, auc, curve_masks, input_map, random_ranking, ranking
 from ..metrics.text import TEXT_METRICS
 from ..models.base import SpeechToTextModel
@@ -32,12 +33,12 @@ def max_new_tokens(n_hypothesis: int) -> int:
 class CurveScorer:
     """Scores batches of occlusion masks (S, T, F) of one utterance."""
 
-    def __init__(self, model: SpeechToTextModel, features: torch.Tensor, n_frames: int, transcript: Transcript,
-                 how: str = "decode", metric: str = "wer", against: str | None = None, baseline: str = "silence",
+    def __init__(self, model: SpeechToTextModel, features: Features, transcript: Transcript, how: str = "decode",
+                 metric: str = "wer", against: str | None = None, baseline: str = "silence",
                  batch_size: int = 8) -> None:
-        self.model, self.n_frames, self.transcript = model, n_frames, transcript
+        self.model, self.n_frames, self.transcript = model, features.n_frames, transcript
         self.how, self.metric, self.batch_size = how, metric, batch_size
-        self.perturber = InputPerturber(model, features, n_frames, transcript.ids, baseline)
+        self.perturber = InputPerturber(model, features.values, features.n_frames, transcript.ids, baseline)
         self.against = transcript.text if against is None else against
         self.prompt = transcript.ids[: transcript.prompt_length]
         room = model.max_text_tokens - len(self.prompt)

@@ -20,11 +20,11 @@ import numpy as np
 from ..metrics.stats import bootstrap_mean
 from ..metrics.text import HIGHER_IS_BETTER
 from ..metrics.tokens import auroc, summarize_by, worst_tokens
-from .record import UtteranceRecord
+from .record import SPES_TARGETS, UtteranceRecord
 
 Row = dict[str, Any]
 LEAGUE_MARGIN = 0.10  # (ours) "as faithful as SPES": deletion AUC within 10% of pooled SM_X's
-SPES = {"SMX-pooled": "SMX", "SMH": "SMH"}
+SPES = {study: target for target, study in SPES_TARGETS.items()}  # study map -> the target name methods use
 
 
 def _mean(values: list[float]) -> dict[str, float]:

@@ -21,8 +21,8 @@ from ..pooling import pool
 from ..results.explanation import Explanation
 from ..results.maps import Map
 from .options import StudyOptions
+from .record import SPES_TARGETS
 
-TARGETS = {"SMX": "SMX-pooled", "SMH": "SMH"}  # SPES map name in records -> study map it is
 CHEAP_PAIRS = ("attention-norm", "grad-encoder")  # methods whose per-token agreement with CA is recorded
 
 
@@ -55,7 +55,7 @@ def compare_methods(result: Explanation, maps: dict[str, np.ndarray], runs: dict
     for name, m in (per_method if per_method is not None else method_maps(result, runs, options)).items():
         agree: dict[str, dict[str, Any]] = {}
         per_token: dict[str, Any] = {}
-        for target, key in TARGETS.items():
+        for target, key in SPES_TARGETS.items():
             spes = maps[key]
             agree[target] = {}
             for stat in options.statistics:

@@ -45,6 +45,8 @@ class StudyOptions:
     seed: int = 0  # tie-breaking and the random ranking
     methods: tuple[str, ...] = DEFAULT_METHODS  # (ours) other explanation methods scored against SPES
     ig_steps: int = 16  # (ours) Integrated Gradients steps, when it is among the methods
+    task: str = "transcribe"  # for utterances whose corpus entry names none
+    language: str | None = None  # likewise (None: English for English-only models, detected otherwise)
 
     def __post_init__(self) -> None:
         from ..metrics.agreement import CORRELATIONS
@@ -70,6 +72,9 @@ class StudyOptions:
                     raise OptionError(f"unknown explanation method {name!r}; choose one of: "
                                       f"{', '.join(list_methods())}")
             MethodOptions(ig_steps=self.ig_steps)
+        from ..decoding import DecodingOptions
+
+        DecodingOptions(task=self.task, language=self.language)  # an unknown task or language fails here
         if self.saliency.input is None or self.saliency.encoder is None:
             raise OptionError("the study compares cross-attention with both SM_X and SM_H; enable both maps")
 

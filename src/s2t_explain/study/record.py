@@ -55,6 +55,14 @@ from typing import Any, Literal, TypedDict, Union, cast, get_args, get_origin, g
 
 from ..errors import ResultError
 
+# The study's names for what it compares (record keys, table rows; the paper's labels) and the map
+# each one is (``explainers.catalog`` names): the one table, read both ways.
+STUDY_MAPS: dict[str, str] = {"CA": "attention", "SMX": "spes-input", "SMX-pooled": "spes-input",
+                              "SMH": "spes-encoder"}
+SPES_TARGETS: dict[str, str] = {"SMX": "SMX-pooled", "SMH": "SMH"}  # a method's agreement target -> its study map
+RELIABILITY_KEYS: dict[str, str] = {"spes-input": "input", "spes-encoder": "encoder",
+                                    "spes-token": "tokens"}  # map -> key of the record's reliability and masks
+
 Pair = Literal["CA-SMX", "CA-SMH"]  # the pairs with per-head agreement
 PAIRS: tuple[Pair, ...] = ("CA-SMX", "CA-SMH")
 CurveMode = Literal["deletion", "insertion"]
@@ -247,36 +255,49 @@ def _problem(value: object, hint: Any, where: str) -> str | None:
             return None
         return _problem(value, next(a for a in arms if a is not type(None)), where)
     if is_typeddict(hint):
-        if not isinstance(value, dict):
-            return f"{where} is {_kind(value)}, expected an object"
-        missing = sorted(hint.__required_keys__ - value.keys())
-        if missing:
-            return f"{where} lacks key(s) {', '.join(missing)}"
-        for key, sub in _fields(hint).items():
-            if key in value and (problem := _problem(value[key], sub, f"{where}.{key}")):
-                return problem
-        return None
+        return _object_problem(value, hint, where)
     origin = get_origin(hint)
     if origin is dict:
-        if not isinstance(value, dict):
-            return f"{where} is {_kind(value)}, expected an object"
-        sub = get_args(hint)[1]
-        for key, item in value.items():
-            if problem := _problem(item, sub, f"{where}.{key if key.isprintable() else repr(key)}"):
-                return problem
-        return None
+        return _dict_problem(value, get_args(hint)[1], where)
     if origin is list:
-        if not isinstance(value, list):
-            return f"{where} is {_kind(value)}, expected a list"
-        sub = get_args(hint)[0]
-        scalar = _scalar_types(sub)
-        if scalar is not None and all(type(v) in scalar for v in value):  # fast path for numbers
-            return None
-        for k, item in enumerate(value):
-            if problem := _problem(item, sub, f"{where}[{k}]"):
-                return problem
-        return None
+        return _list_problem(value, get_args(hint)[0], where)
     raise TypeError(f"no check for type hint {hint!r}")  # a schema the checker does not know: a bug
+
+
+def _object_problem(value: object, hint: Any, where: str) -> str | None:
+    """A TypedDict: an object with its required keys, each value fitting its field."""
+    if not isinstance(value, dict):
+        return f"{where} is {_kind(value)}, expected an object"
+    missing = sorted(hint.__required_keys__ - value.keys())
+    if missing:
+        return f"{where} lacks key(s) {', '.join(missing)}"
+    for key, sub in _fields(hint).items():
+        if key in value and (problem := _problem(value[key], sub, f"{where}.{key}")):
+            return problem
+    return None
+
+
+def _dict_problem(value: object, sub: Any, where: str) -> str | None:
+    """``dict[str, sub]``: an object whose every value fits ``sub``."""
+    if not isinstance(value, dict):
+        return f"{where} is {_kind(value)}, expected an object"
+    for key, item in value.items():
+        if problem := _problem(item, sub, f"{where}.{key if key.isprintable() else repr(key)}"):
+            return problem
+    return None
+
+
+def _list_problem(value: object, sub: Any, where: str) -> str | None:
+    """``list[sub]``: a list whose every item fits ``sub``."""
+    if not isinstance(value, list):
+        return f"{where} is {_kind(value)}, expected a list"
+    scalar = _scalar_types(sub)
+    if scalar is not None and all(type(v) in scalar for v in value):  # fast path for numbers
+        return None
+    for k, item in enumerate(value):
+        if problem := _problem(item, sub, f"{where}[{k}]"):
+            return problem
+    return None
 
 
 def check_record(data: object, path: str | Path) -> UtteranceRecord:

@@ -9,7 +9,8 @@ Run folder layout:
                            removed once it succeeds
   tables/, figures/        written by ``study.report`` at the end (and by ``s2t-explain report``)
 Every file is written atomically. An interrupted run (Ctrl-C, kill -9) resumes where it stopped:
-complete utterances are skipped, failed ones are tried again.
+complete utterances are skipped, failed ones are tried again. The folder, its locks, the
+settings check and the failure rule are ``runfolder.RunFolder``'s, shared with long-form runs.
 
 The corpus (``corpora.read_corpus``: a manifest file or a corpus folder) is streamed: utterances
 are read as the run reaches them, so a corpus of any size starts at once, and ``limit`` / ``shard``
@@ -20,22 +21,20 @@ from __future__ import annotations
 
 import json
 import time
-import traceback
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from itertools import chain, islice
 from pathlib import Path
 from typing import Any, cast
 
-from tqdm import tqdm
-
 from ..corpora import BadLine, Corpus, Utterance, read_corpus
-from ..errors import OptionError, S2TError
+from ..errors import OptionError
 from ..executors.base import Executor
 from ..files import write_json
 from ..models.base import SpeechToTextModel
 from ..results.explanation import Explanation
+from ..runfolder import RunFolder, attempt, failure_reason, stops_the_run
 from .options import StudyOptions
 from .record import FailureRecord, UtteranceRecord
 from .utterance import analyze
@@ -56,42 +55,20 @@ class RunSummary:
                 f"{self.done} already there), {self.failed} failed, {self.seconds:.0f} s")
 
 
-def run_config(model: SpeechToTextModel, manifest: Path, options: StudyOptions, task: str,
-               language: str | None, corpus_format: str = "jsonl",
+def run_config(model: SpeechToTextModel, manifest: Path, options: StudyOptions, corpus_format: str = "jsonl",
                corpus_options: dict[str, Any] | None = None) -> dict[str, Any]:
-    """What ``run.json`` records; ``check_config`` compares the keys that change results (not the
-    manifest's path nor its format: a moved or converted corpus resumes)."""
+    """What ``run.json`` records; a resumed run must match on ``CONFIG_KEYS`` (not the manifest's
+    path nor its format: a moved or converted corpus resumes). Task and language are keys of their
+    own (as before they were options), so folders of earlier versions resume."""
+    stored = {k: v for k, v in asdict(options).items() if k not in ("task", "language")}
     return {"version": RUN_VERSION, "model": model.name, "manifest": str(manifest), "format": corpus_format,
-            "format_options": corpus_options or {}, "task": task, "language": language,
-            "options": json.loads(json.dumps(asdict(options)))}
+            "format_options": corpus_options or {}, "task": options.task, "language": options.language,
+            "options": json.loads(json.dumps(stored))}
 
 
-def check_config(out: Path, config: dict[str, Any]) -> None:
-    """Create ``run.json``, or check that an existing one was made with the same settings."""
-    path = out / "run.json"
-    if not path.exists():
-        write_json(path, config)
-        return
-    try:
-        old = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as e:
-        raise OptionError(f"{path} is damaged ({e}); use a new output folder") from None
-    keys = ("version", "model", "task", "language", "options")
-    changed = [k for k in keys if old.get(k) != config.get(k)]
-    if changed:
-        raise OptionError(f"{out} holds a run made with other settings ({', '.join(changed)} differ); "
-                          "rerun with the same settings to resume, or use a new output folder")
-
-
-def _reason(error: BaseException) -> str:
-    if isinstance(error, S2TError | OSError):
-        return str(error)
-    frame = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
-    where = f" (at {Path(frame.filename).name}:{frame.lineno})" if frame else ""
-    return f"{type(error).__name__}: {error}{where}"
-
-
-Analyze = Callable[..., tuple[Explanation, UtteranceRecord]]  # (model, utterance, options, task, language)
+Outcome = tuple[Explanation, UtteranceRecord]
+Analyze = Callable[..., Outcome]  # (model, utterance, options, task, language, stage=)
+CONFIG_KEYS = ("version", "model", "task", "language", "options")  # what changes results: compared on resume
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -103,38 +80,6 @@ def parse_shard(text: str) -> tuple[int, int]:
     if not 1 <= k <= n:
         raise OptionError(f"bad shard {text!r}; K/N needs 1 <= K <= N")
     return k, n
-
-
-@contextmanager
-def run_lock(out: Path, shard: tuple[int, int] | None) -> Iterator[None]:
-    """Refuse a second process on the same run folder (or the same shard of it).
-
-    Shards of one run may share its folder: each takes a shared lock on the run and an exclusive
-    one on its shard; an unsharded run takes the run's lock exclusively. Locks go with the
-    process (flock), so a killed run leaves none behind.
-    """
-    import fcntl
-
-    (out / "locks").mkdir(exist_ok=True)
-    handles = []
-    try:
-        for name, mode in ([("run", fcntl.LOCK_EX)] if shard is None else
-                           [("run", fcntl.LOCK_SH), (f"shard-{shard[0]}-of-{shard[1]}", fcntl.LOCK_EX)]):
-            handle = open(out / "locks" / f"{name}.lock", "a")  # noqa: SIM115 (held for the run)
-            handles.append(handle)
-            try:
-                fcntl.flock(handle, mode | fcntl.LOCK_NB)
-            except BlockingIOError:
-                who = {(True, "run"): "another process is writing this run folder",
-                       (False, "run"): "a run without shards is writing this run folder"}.get(
-                    (shard is None, name), f"another process is writing shard {name[6:].replace('-of-', '/')} "
-                                           "of this run folder")
-                raise OptionError(f"{who} ({out}); wait for it to finish, or give each process its own "
-                                  "shard K/N") from None
-        yield
-    finally:
-        for handle in handles:
-            handle.close()
 
 
 def _analyze_in_worker(state: dict[str, Any], item: tuple) -> tuple[Explanation, UtteranceRecord]:
@@ -167,111 +112,133 @@ def _expected(size: int | None, limit: int | None, shard: tuple[int, int] | None
 
 
 def run_study(model: SpeechToTextModel, manifest: str | Path | Corpus, out: str | Path,
-              options: StudyOptions = StudyOptions(), task: str = "transcribe", language: str | None = None,
-              limit: int | None = None, progress: bool = True, executor: Executor | None = None,
-              shard: tuple[int, int] | None = None, analyze_fn: Analyze | None = None, corpus_format: str = "auto",
-              corpus_options: dict[str, Any] | None = None) -> RunSummary:
+              options: StudyOptions = StudyOptions(), *, limit: int | None = None,
+              shard: tuple[int, int] | None = None, progress: bool = True,
+              executor: Executor | None = None) -> RunSummary:
     """Analyze every utterance of ``manifest`` into ``out`` (resuming), recording failures.
 
-    ``manifest``: a manifest file or corpus folder (read with ``corpora.read_corpus(manifest,
-    corpus_format, **corpus_options)``), or a corpus already opened with it. Entries are streamed:
-    ``limit`` takes the first N, ``shard`` (K, N) every N-th from the K-th, so N processes (a job
-    array) can share one run folder, and ``build_report`` on it afterwards gives the tables of one
-    whole run. ``executor`` (``s2t_explain.executors``) runs utterances on workers that each hold
-    one copy of the model, a window of utterances at a time; only this process writes files, so a
-    retried utterance is written once.
+    ``manifest``: a manifest file or corpus folder (its format detected), or a corpus opened with
+    ``corpora.read_corpus(path, format, **format_options)``. Entries are streamed: ``limit`` takes
+    the first N, ``shard`` (K, N) every N-th from the K-th, so N processes (a job array) can share
+    one run folder, and ``build_report`` on it afterwards gives the tables of one whole run.
+    ``executor`` (``s2t_explain.executors``) runs utterances on workers that each hold one copy of
+    the model, a window of utterances at a time; only this process writes files, so a retried
+    utterance is written once. :class:`StudyRun` runs another per-utterance analysis the same way.
     """
-    t0 = time.perf_counter()
-    analyze_fn = analyze_fn or analyze
-    corpus = manifest if isinstance(manifest, Corpus) else read_corpus(manifest, corpus_format,
-                                                                       **(corpus_options or {}))
-    out = Path(out)
-    results, failures = out / "results", out / "failures"
-    counts = {"done": 0, "computed": 0, "failed": 0}
+    corpus = manifest if isinstance(manifest, Corpus) else read_corpus(manifest)
+    return StudyRun(model, corpus, out, options, limit=limit, shard=shard).run(progress=progress, executor=executor)
 
-    def complete(item: Utterance | BadLine) -> bool:
-        return isinstance(item, Utterance) and (results / f"{item.id}.json").exists()
 
-    # read up to the first utterance left to compute (complete ones are only counted): workers
-    # start only when there is one, and a finished run starts none
-    stream = _sliced(corpus, limit, shard)
-    ahead: list[Utterance | BadLine] = []
-    for item in stream:
-        if complete(item):
-            counts["done"] += 1
-            continue
-        ahead.append(item)
-        if isinstance(item, Utterance):
-            break
+def _default_analysis() -> Analyze:
+    return analyze  # looked up when a run starts: tests replace this module's ``analyze``
 
-    with ExitStack() as stack:
-        # workers first: an unreachable cluster fails before the run folder is made
-        workers = None
-        if executor is not None and any(isinstance(it, Utterance) for it in ahead):
-            workers = stack.enter_context(executor.open(_worker_state, {"model": model, "analyze": analyze_fn}))
-        out.mkdir(parents=True, exist_ok=True)
-        stack.enter_context(run_lock(out, shard))
-        check_config(out, run_config(model, corpus.path.resolve(), options, task, language, corpus.name,
-                                     corpus.options))
-        results.mkdir(exist_ok=True)
-        failures.mkdir(exist_ok=True)
-        bar = tqdm(total=_expected(corpus.size, limit, shard), initial=counts["done"], desc="utterances",
-                   unit="utt", disable=not progress, dynamic_ncols=True)
 
-        def finish(uid: str, outcome: tuple[Explanation, UtteranceRecord] | FailureRecord) -> None:
-            if isinstance(outcome, tuple):
-                explanation, record = outcome
-                explanation.save(results / f"{uid}.npz")
-                write_json(results / f"{uid}.json", record)  # last: marks the utterance complete
-                (failures / f"{uid}.json").unlink(missing_ok=True)
-                counts["computed"] += 1
+class StudyRun:
+    """One study run: a corpus slice analysed into a run folder (``runfolder.RunFolder``: locked,
+    settings checked, failures recorded by the one failure rule), with progress and counts.
+    ``analyze`` (default ``study.utterance.analyze``) makes each utterance's (Explanation, record);
+    give another to run a different analysis over a corpus with the same resume and failure rules."""
+
+    def __init__(self, model: SpeechToTextModel, corpus: Corpus, out: str | Path, options: StudyOptions,
+                 limit: int | None = None, shard: tuple[int, int] | None = None,
+                 analyze: Analyze | None = None) -> None:
+        self.model, self.corpus, self.options, self.limit, self.shard = model, corpus, options, limit, shard
+        self.analyze = analyze or _default_analysis()
+        self.out = Path(out)
+        self.results, self.failures = self.out / "results", self.out / "failures"
+        self.counts = {"done": 0, "computed": 0, "failed": 0}
+        self.t0 = time.perf_counter()
+
+    def config(self) -> dict[str, Any]:
+        return run_config(self.model, self.corpus.path.resolve(), self.options, self.corpus.name, self.corpus.options)
+
+    def complete(self, item: Utterance | BadLine) -> bool:
+        return isinstance(item, Utterance) and (self.results / f"{item.id}.json").exists()
+
+    def run(self, progress: bool = True, executor: Executor | None = None) -> RunSummary:
+        # read up to the first utterance left to compute (complete ones are only counted): workers
+        # start only when there is one, and a finished run starts none
+        stream = _sliced(self.corpus, self.limit, self.shard)
+        ahead: list[Utterance | BadLine] = []
+        for item in stream:
+            if self.complete(item):
+                self.counts["done"] += 1
+                continue
+            ahead.append(item)
+            if isinstance(item, Utterance):
+                break
+        with ExitStack() as stack:
+            # workers first: an unreachable cluster fails before the run folder is made
+            workers = None
+            if executor is not None and any(isinstance(it, Utterance) for it in ahead):
+                workers = stack.enter_context(executor.open(_worker_state, {"model": self.model,
+                                                                            "analyze": self.analyze}))
+            folder = stack.enter_context(RunFolder(self.out, self.config(), keys=CONFIG_KEYS, shard=self.shard))
+            self.results.mkdir(exist_ok=True)
+            self.failures.mkdir(exist_ok=True)
+            self.folder = folder
+            self.bar = folder.progress(_expected(self.corpus.size, self.limit, self.shard), "utterances", "utt",
+                                       initial=self.counts["done"], enabled=progress)
+            todo = self.pending(chain(ahead, stream))
+            if workers is None:
+                self.one_by_one(todo)
             else:
-                write_json(failures / f"{uid}.json", outcome)
-                counts["failed"] += 1
-            bar.update(1)
-            bar.set_postfix_str(f"{uid} done, {counts['failed']} failed")
+                self.on_workers(todo, workers)
+        c = self.counts
+        return RunSummary(c["done"], c["computed"], c["failed"], c["done"] + c["computed"] + c["failed"],
+                          time.perf_counter() - self.t0)
 
-        def failure(item: Utterance, error: BaseException) -> FailureRecord:
-            record: dict[str, Any] = {"id": item.id, "audio": str(item.audio), "reason": _reason(error)}
+    def pending(self, items: Iterable[Utterance | BadLine]) -> Iterator[Utterance]:
+        """The utterances left to compute (checked again, under the lock); bad entries are recorded
+        and complete utterances counted on the way."""
+        for item in items:
+            if isinstance(item, BadLine):
+                line = {"line": item.line} if item.line else {}  # 0: the entry has no line
+                self.finish(item.id, cast(FailureRecord, {"id": item.id, **line, "reason": item.reason}))
+            elif self.complete(item):
+                self.counts["done"] += 1
+                self.bar.update(1)
+            else:
+                yield item
+
+    def one_by_one(self, todo: Iterator[Utterance]) -> None:
+        o = self.options
+        for item in todo:
+            def stage(what: str, uid: str = item.id) -> None:
+                self.bar.set_postfix_str(f"{uid}: {what}")
+
+            def compute(item: Utterance = item, stage: Callable[[str], None] = stage) -> Outcome:
+                return self.analyze(self.model, item, o, o.task, o.language, stage=stage)
+
+            self.settle(item, attempt(compute))
+
+    def on_workers(self, todo: Iterator[Utterance], workers: Any) -> None:
+        o = self.options
+        while window := list(islice(todo, max(4 * workers.width, 16))):
+            work = [(item, o, o.task, o.language) for item in window]
+            for index, outcome in workers.imap_unordered(_analyze_in_worker, work):
+                if isinstance(outcome, BaseException) and stops_the_run(outcome):
+                    raise outcome
+                self.settle(window[index], outcome)
+
+    def settle(self, item: Utterance, outcome: Outcome | BaseException) -> None:
+        if isinstance(outcome, BaseException):
+            record: dict[str, Any] = {"id": item.id, "audio": str(item.audio), "reason": failure_reason(outcome)}
             if item.segment is not None:
                 record["segment"] = list(item.segment)
-            return cast(FailureRecord, record)
+            self.finish(item.id, cast(FailureRecord, record))
+        else:
+            self.finish(item.id, outcome)
 
-        def pending() -> Iterator[Utterance]:
-            """The utterances left to compute (checked again, under the lock); bad entries are
-            recorded and complete utterances counted on the way."""
-            for item in chain(ahead, stream):
-                if isinstance(item, BadLine):
-                    line = {"line": item.line} if item.line else {}  # 0: the entry has no line
-                    finish(item.id, cast(FailureRecord, {"id": item.id, **line, "reason": item.reason}))
-                elif complete(item):
-                    counts["done"] += 1
-                    bar.update(1)
-                else:
-                    yield item
-
-        try:
-            if workers is None:
-                for item in pending():
-                    def stage(what: str, uid: str = item.id) -> None:
-                        bar.set_postfix_str(f"{uid}: {what}")
-
-                    outcome: tuple[Explanation, UtteranceRecord] | FailureRecord
-                    try:
-                        outcome = analyze_fn(model, item, options, task, language, stage=stage)
-                    except KeyboardInterrupt:
-                        raise
-                    except Exception as e:  # recorded, and the run goes on
-                        outcome = failure(item, e)
-                    finish(item.id, outcome)
-            else:
-                todo = pending()
-                while window := list(islice(todo, max(4 * workers.width, 16))):
-                    work = [(item, options, task, language) for item in window]
-                    for index, outcome in workers.imap_unordered(_analyze_in_worker, work):
-                        item = window[index]
-                        finish(item.id, failure(item, outcome) if isinstance(outcome, BaseException) else outcome)
-        finally:
-            bar.close()
-    total = counts["done"] + counts["computed"] + counts["failed"]
-    return RunSummary(counts["done"], counts["computed"], counts["failed"], total, time.perf_counter() - t0)
+    def finish(self, uid: str, outcome: Outcome | FailureRecord) -> None:
+        if isinstance(outcome, tuple):
+            explanation, record = outcome
+            explanation.save(self.results / f"{uid}.npz")
+            write_json(self.results / f"{uid}.json", record)  # last: marks the utterance complete
+            self.folder.succeeded(uid)
+            self.counts["computed"] += 1
+        else:
+            self.folder.failed(uid, dict(outcome))
+            self.counts["failed"] += 1
+        self.bar.update(1)
+        self.bar.set_postfix_str(f"{uid} done, {self.counts['failed']} failed")

@@ -31,17 +31,16 @@ from ..metrics.agreement import agreement, correlate, normalize
 from ..metrics.faithfulness import size_auc
 from ..metrics.text import TEXT_METRICS
 from ..models.base import SpeechToTextModel
-from ..pipeline import explain, prepare
+from ..pipeline import Prepared, explain, prepare
 from ..pooling import pool
 from ..results.explanation import Explanation
 from ..results.maps import Map
 from .faithfulness import CurveScorer, faithfulness_curves
 from .methods import compare_methods, method_maps, token_analysis
 from .options import StudyOptions
-from .record import Comparison, FaithfulnessRecord, UtteranceRecord
+from .record import RELIABILITY_KEYS, Comparison, FaithfulnessRecord, Timings, UtteranceRecord
 
 EXPLANATIONS = ("CA", "SMX-pooled", "SMX", "SMH")  # the maps judged by faithfulness and size
-RECORD_KEYS = {"spes-input": "input", "spes-encoder": "encoder", "spes-token": "tokens"}  # record's reliability keys
 
 
 def study_maps(result: Explanation, options: StudyOptions) -> dict[str, np.ndarray]:
@@ -111,7 +110,6 @@ def analyze(model: SpeechToTextModel, utterance: Utterance, options: StudyOption
         result.warnings = check_header(utterance.audio)
     t_explain = time.perf_counter() - t0
     maps = study_maps(result, options)
-    comparison = compare(result, options, maps)
     runs: dict[str, Map] = {}
     if options.methods:
         from ..methods import add_methods
@@ -119,24 +117,48 @@ def analyze(model: SpeechToTextModel, utterance: Utterance, options: StudyOption
         say("methods")
         runs = add_methods(result, model, prepared, options.methods, options.method_options)  # kept in the .npz
     per_method = method_maps(result, runs, options)
-    transcript = result.transcript
-    faithfulness: dict[str, FaithfulnessRecord] = {}
-    metric = "wer" if transcript.task == "transcribe" else options.translation_metric
+    t1 = time.perf_counter()
+    faithfulness = _faithfulness(model, prepared, result, utterance, options, maps, per_method, say)
+    timings: Timings = {"explain": t_explain, "faithfulness": time.perf_counter() - t1,
+                        "total": time.perf_counter() - t0}
+    record = _record(result, utterance, options, maps, faithfulness, timings)
+    if runs:
+        record["methods"] = _jsonable(compare_methods(result, maps, runs, options, per_method))
+    record["tokens"] = _jsonable(token_analysis(result, maps, per_method, options))
+    return result, _jsonable(record)
+
+
+def _metric(result: Explanation, options: StudyOptions) -> str:
+    return "wer" if result.transcript.task == "transcribe" else options.translation_metric
+
+
+def _faithfulness(model: SpeechToTextModel, prepared: Prepared, result: Explanation, utterance: Utterance,
+                  options: StudyOptions, maps: dict[str, np.ndarray], per_method: dict[str, dict[str, np.ndarray]],
+                  say: Callable[[str], None]) -> dict[str, FaithfulnessRecord]:
+    """Deletion/insertion curves of every explanation, per scoring of ``options.scorings``."""
     against = utterance.reference if options.against == "reference" else None
     explanations = {name: maps[name] for name in EXPLANATIONS}
     explanations.update({name: m.get("full", m["map"]) for name, m in per_method.items()})
-    t1 = time.perf_counter()
+    assert options.saliency.input is not None  # the study needs both maps (StudyOptions checks)
+    out: dict[str, FaithfulnessRecord] = {}
     for how in options.scorings:
         say(f"faithfulness ({how})")
-        scorer = CurveScorer(model, prepared.features.values, prepared.features.n_frames, transcript, how=how,
-                             metric=metric, against=against, baseline=options.saliency.input.baseline,  # type: ignore[union-attr]
+        scorer = CurveScorer(model, prepared.features, result.transcript, how=how, metric=_metric(result, options),
+                             against=against, baseline=options.saliency.input.baseline,
                              batch_size=options.saliency.batch_size)
         curves = faithfulness_curves(scorer, explanations, prepared.features.values.shape[0], result.encoder_stride,
                                      options.normalization, steps=options.steps, seed=options.seed)
-        faithfulness[how] = _jsonable(curves)
-    t_faith = time.perf_counter() - t1
-    saliency_runs = {RECORD_KEYS[name]: m.reliability for name, m in result.maps.items()
-                     if name in RECORD_KEYS and m.reliability is not None}
+        out[how] = _jsonable(curves)
+    return out
+
+
+def _record(result: Explanation, utterance: Utterance, options: StudyOptions, maps: dict[str, np.ndarray],
+            faithfulness: dict[str, FaithfulnessRecord], timings: Timings) -> UtteranceRecord:
+    """The utterance's record (``study.record.UtteranceRecord``) but for methods and tokens."""
+    comparison = compare(result, options, maps)
+    transcript = result.transcript
+    saliency_runs = {RELIABILITY_KEYS[name]: m.reliability for name, m in result.maps.items()
+                     if name in RELIABILITY_KEYS and m.reliability is not None}
     record: UtteranceRecord = {
         "agreement": comparison["agreement"],
         "size": comparison["size"],
@@ -153,15 +175,13 @@ def analyze(model: SpeechToTextModel, utterance: Utterance, options: StudyOption
         "reliability": {name: run.get("reliability") for name, run in saliency_runs.items()},
         "reliability_pooled": {name: run.get("reliability_pooled") for name, run in saliency_runs.items()},
         "masks": {name: run.get("n_masks") for name, run in saliency_runs.items()},
-        "timings_s": {"explain": t_explain, "faithfulness": t_faith, "total": time.perf_counter() - t0},
+        "timings_s": timings,
     }
     if utterance.segment is not None:  # where in ``audio`` the utterance lies (seconds)
         cast(dict[str, Any], record)["segment"] = [utterance.segment[0], utterance.segment[0] + result.duration]
     if result.warnings:
         record["warnings"] = result.warnings
     if utterance.reference:
+        metric = _metric(result, options)
         record["reference_score"] = {metric: TEXT_METRICS.get(metric)(transcript.text, utterance.reference)}
-    if runs:
-        record["methods"] = _jsonable(compare_methods(result, maps, runs, options, per_method))
-    record["tokens"] = _jsonable(token_analysis(result, maps, per_method, options))
-    return result, _jsonable(record)
+    return record
