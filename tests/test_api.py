@@ -63,6 +63,11 @@ def test_an_explanation_from_the_top_level_api(tiny_whisper, audio):
     chosen = s2t.explain(tiny_whisper, audio, maps="grad-encoder", saliency=options, text="hello there",
                          progress=False)
     assert list(chosen.maps) == ["attention", "grad-encoder"] and chosen.saliency_options == {}
+    from s2t_explain.pipeline import requested_maps
+
+    tokens = s2t.SaliencyOptions(input=s2t.InputSaliencyOptions(n_masks=8, p_dec=0.5), encoder=None)
+    assert "spes-token" in requested_maps("all", tokens) and "spes-token" in requested_maps("spes-input", tokens)
+    assert "spes-token" not in requested_maps("all", options)  # no token masks: the group leaves it out
     with pytest.raises(OptionError, match="unknown explanation map 'smh'"):
         s2t.explain(tiny_whisper, audio, maps="smh", saliency=options, progress=False)
 

@@ -27,7 +27,7 @@ from .decoding.scoring import make_transcript
 from .errors import AudioError, EmptyTranscriptError, OptionError, check_type
 from .executors.base import Executor
 from .explainers.base import Session
-from .explainers.catalog import resolve_maps
+from .explainers.catalog import named_maps, resolve_maps
 from .explainers.run import explain_maps
 from .features import Features
 from .models.base import SpeechToTextModel
@@ -159,7 +159,13 @@ def requested_maps(maps: str | tuple[str, ...] | list[str] | None, options: Sali
             names.append("spes-encoder")
         return resolve_maps(names)
     names = list(resolve_maps(maps))
-    if "spes-input" in names and options.input is not None and options.input.p_dec > 0:
+    token_masks = options.input is not None and options.input.p_dec > 0
+    if not token_masks:
+        if "spes-token" in named_maps(maps):
+            raise OptionError("spes-token needs previous-token masking: set InputSaliencyOptions(p_dec=...) above 0 "
+                              "(the paper uses 0.5)")
+        names = [n for n in names if n != "spes-token"]  # a group (all, spes) brings it only with token masks
+    elif "spes-input" in names:
         names.append("spes-token")  # free: the same masks
     return resolve_maps(names)
 

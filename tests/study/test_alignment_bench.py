@@ -84,3 +84,33 @@ def test_every_method_runs_on_a_tiny_model(tmp_path, tiny_whisper):
                                                       "discovered-reference"))
     assert "saliency-encoder" not in report["heads"]  # no heads for saliency methods
     assert markdown_table(report).count("\n") == 2 + len(names)
+
+
+def test_the_bench_keeps_a_run_folder_resumes_and_records_failures(tmp_path, tiny_whisper, monkeypatch):
+    import soundfile as sf
+
+    import s2t_explain.study.alignment as bench
+    from helpers import speechlike
+    from s2t_explain.study.alignment import run_bench
+
+    words = [{"word": "hello", "start": 0.1, "end": 0.4}, {"word": "there", "start": 0.5, "end": 0.9}]
+    lines = []
+    for k in range(2):
+        sf.write(tmp_path / f"u{k}.wav", speechlike(1.0, seed=k), 16000)
+        lines.append(json.dumps({"id": f"u{k}", "audio": f"u{k}.wav", "reference": "hello there", "words": words}))
+    lines.append(json.dumps({"id": "gone", "audio": "missing.wav", "reference": "hello there", "words": words}))
+    (tmp_path / "m.jsonl").write_text("\n".join(lines) + "\n")
+    out = tmp_path / "run"
+    first = run_bench(tiny_whisper, tmp_path / "m.jsonl", ["alignment-heads"], progress=False, out=out)
+    assert first["utterances"] == 2 and len(first["failed"]) == 1 and first["failed"][0].startswith("gone: ")
+    assert sorted(p.name for p in (out / "results").iterdir()) == ["u0.npz", "u1.npz"]
+    assert json.loads((out / "failures" / "gone.json").read_text())["id"] == "gone"
+    monkeypatch.setattr(bench, "explain_one", lambda *a: pytest.fail("a stored utterance was explained again"))
+    again = run_bench(tiny_whisper, tmp_path / "m.jsonl", ["alignment-heads"], progress=False, out=out,
+                      limit=2)  # the two stored ones: read back, not recomputed
+    assert again["methods"] == first["methods"] and again["failed"] == []
+    from s2t_explain.saliency.options import EncoderSaliencyOptions, SaliencyOptions
+
+    with pytest.raises(OptionError, match="holds a benchmark made with other settings .maps, saliency differ"):
+        run_bench(tiny_whisper, tmp_path / "m.jsonl", ["saliency-encoder"], progress=False, out=out,
+                  saliency=SaliencyOptions(encoder=EncoderSaliencyOptions(n_masks=8)))

@@ -181,7 +181,8 @@ def add_align_bench(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--methods", nargs="+", default=ALIGNMENT_METHODS.names(), choices=ALIGNMENT_METHODS.names())
     p.add_argument("--top", type=int, default=None, help="heads per discovered set")
     p.add_argument("--limit", type=int, default=None)
-    p.add_argument("-o", "--out", default=None, help="write the table (JSON and Markdown) here")
+    p.add_argument("-o", "--out", default=None, help="a run folder: each utterance's result (results/ID.npz, so an "
+                   "interrupted run resumes), failures/ and the table (align_bench.json, align_bench.md)")
     add_model_args(p, decoding=False)
     add_saliency_args(p, tuning=False)
     p.set_defaults(run=run_align_bench)
@@ -199,10 +200,9 @@ def run_align_bench(args: argparse.Namespace) -> int:
     positive(args.top, "--top")
     saliency = saliency_options(args)  # run_bench computes only the maps its methods use
     out = output_folder(args.out) if args.out else None
-    read_alignment_manifest(manifest, args.format)  # a bad corpus fails before the model loads
+    items = read_alignment_manifest(manifest, args.format)  # a bad corpus fails before the model loads
     model = load(args, status)
-    report = run_bench(model, manifest, args.methods, saliency, args.top, args.limit, progress=not args.quiet,
-                       corpus_format=args.format)
+    report = run_bench(model, items, args.methods, saliency, args.top, args.limit, progress=not args.quiet, out=out)
     table = markdown_table(report)
     if out is not None:
         write_json(out / "align_bench.json", report)
@@ -211,5 +211,7 @@ def run_align_bench(args: argparse.Namespace) -> int:
     print(table, end="")
     for line in report["skipped"]:
         status.say(f"skipped: {line}")
+    for line in report["failed"]:
+        status.say(f"failed: {line}")
     status.done()
-    return 0
+    return 1 if report["failed"] else 0

@@ -71,13 +71,12 @@ def add_maps_args(p: argparse.ArgumentParser) -> None:
 
 def chosen_maps(args: argparse.Namespace, saliency: SaliencyOptions) -> tuple[str, ...]:
     """The map names of ``--maps`` (or ``--only`` / ``--methods``), checked before any work."""
-    from ..explainers.catalog import resolve_maps
     from ..pipeline import requested_maps
 
     if args.maps and args.only:
         raise OptionError("give --maps or --only, not both")
     spec = args.maps or ([f"spes-{args.only}"] if args.only else ["default"])
-    return requested_maps(resolve_maps([*spec, *args.methods]), saliency)
+    return requested_maps([*spec, *args.methods], saliency)
 
 
 def add_saliency_args(p: argparse.ArgumentParser, tuning: bool = True) -> None:

@@ -84,17 +84,24 @@ def canonical(name: str) -> str:
     return EXPLAINERS.check(ALIASES.get(name, name))
 
 
+def _parts(spec: str | Iterable[str]) -> list[str]:
+    parts = spec.split(",") if isinstance(spec, str) else [p for item in spec for p in str(item).split(",")]
+    return [p.strip() for p in parts if p.strip()]
+
+
 def resolve_maps(spec: str | Iterable[str]) -> tuple[str, ...]:
     """Map names in catalogue order from a spec: names, aliases or groups (``all``, ``default``,
     ``spes``, ``methods``), comma-separated or as a list. ``attention`` is always included (every
     result has it: it comes with the transcript, one decoder pass)."""
-    parts = spec.split(",") if isinstance(spec, str) else [p for item in spec for p in str(item).split(",")]
     chosen = {"attention"}
-    for part in (p.strip() for p in parts):
-        if not part:
-            continue
+    for part in _parts(spec):
         chosen.update(GROUPS[part] if part in GROUPS else (canonical(part),))
     return tuple(name for name in KINDS if name in chosen)
+
+
+def named_maps(spec: str | Iterable[str]) -> set[str]:
+    """The maps a spec names one by one (not through a group)."""
+    return {canonical(part) for part in _parts(spec) if part not in GROUPS}
 
 
 def new_map(name: str, values: Any, *args: Any, **kwargs: Any) -> Map:

@@ -19,8 +19,11 @@ Scores are ``metrics.timing.score_words`` over all words.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from dataclasses import replace
+from contextlib import ExitStack
+from dataclasses import asdict, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +38,7 @@ from ..metrics.timing import score_words
 from ..models.base import SpeechToTextModel
 from ..pipeline import explain, explain_attention, prepare
 from ..results.explanation import Explanation
+from ..runfolder import RunFolder, attempt, failure_reason
 from ..saliency.options import SaliencyOptions
 from .alignment_methods import ALIGNMENT_METHODS, AlignmentMethod
 from .manifest import TimedUtterance, read_alignment_manifest
@@ -44,17 +48,44 @@ def explain_timed(model: SpeechToTextModel, items: Sequence[TimedUtterance], sal
                   progress: bool = True) -> list[Explanation]:
     """Each utterance forced to its reference text and explained: cross-attention, plus the maps of
     ``saliency`` when given (multilingual models get the manifest's language)."""
-    results: list[Explanation] = []
+    return [explain_one(model, item, saliency) for item in tqdm(items, desc="explaining", unit="utt",
+                                                                disable=not progress)]
+
+
+def explain_one(model: SpeechToTextModel, item: TimedUtterance, saliency: SaliencyOptions | None) -> Explanation:
+    """One utterance of an alignment corpus, forced to its reference text and explained."""
+    samples = item.load(model.sample_rate)  # only the utterance's segment is read
+    prepared = prepare(model, samples, sample_rate=model.sample_rate, name=item.source)
+    decoding = DecodingOptions(language=item.language if model.multilingual else None)
+    if saliency is not None:
+        return explain(model, prepared, saliency=saliency, decoding=decoding, text=item.reference, progress=False)
+    return explain_attention(model, prepared, decoding=decoding, text=item.reference)
+
+
+def _explained(model: SpeechToTextModel, items: Sequence[TimedUtterance], saliency: SaliencyOptions | None,
+               folder: RunFolder | None, progress: bool) -> tuple[list[TimedUtterance], list[Explanation], list[str]]:
+    """The benchmark's explanations (read back from ``folder``'s ``results/ID.npz`` when a resumed
+    run has them), by the run-folder failure rule: an utterance that fails is recorded and left
+    out. Returns the utterances explained, their results and one line per failure."""
+    kept, results, failed = [], [], []
     for item in tqdm(items, desc="explaining", unit="utt", disable=not progress):
-        samples = item.load(model.sample_rate)  # only the utterance's segment is read
-        prepared = prepare(model, samples, sample_rate=model.sample_rate, name=item.source)
-        decoding = DecodingOptions(language=item.language if model.multilingual else None)
-        if saliency is not None:
-            results.append(explain(model, prepared, saliency=saliency, decoding=decoding, text=item.reference,
-                                   progress=False))
+        file = folder.path / "results" / f"{item.id}.npz" if folder is not None else None
+        if file is not None and file.exists():
+            outcome: Explanation | Exception = Explanation.load(file)
         else:
-            results.append(explain_attention(model, prepared, decoding=decoding, text=item.reference))
-    return results
+            outcome = attempt(partial(explain_one, model, item, saliency))
+        if isinstance(outcome, Exception):
+            reason = failure_reason(outcome)
+            failed.append(f"{item.id}: {reason}")
+            if folder is not None:
+                folder.failed(item.id, {"id": item.id, "audio": str(item.audio), "reason": reason})
+            continue
+        if file is not None and not file.exists():
+            outcome.save(file)
+            folder.succeeded(item.id)  # type: ignore[union-attr]
+        kept.append(item)
+        results.append(outcome)
+    return kept, results, failed
 
 
 def _chosen_heads(method: AlignmentMethod, scores: list[np.ndarray] | None, u: int | None, k: int) -> str | list:
@@ -66,13 +97,17 @@ def _chosen_heads(method: AlignmentMethod, scores: list[np.ndarray] | None, u: i
     return top_heads(np.mean(keep, axis=0), k) if keep else "alignment"
 
 
-def run_bench(model: SpeechToTextModel, manifest: str | Path, methods: Sequence[str] | None = None,
-              saliency: SaliencyOptions | None = None, top: int | None = None, limit: int | None = None,
-              progress: bool = True, corpus_format: str = "auto") -> dict[str, Any]:
-    """Time every utterance with every method; returns {"methods": {name: metrics}, "heads": ..., "skipped": ...}.
+def run_bench(model: SpeechToTextModel, manifest: str | Path | Sequence[TimedUtterance],
+              methods: Sequence[str] | None = None, saliency: SaliencyOptions | None = None, top: int | None = None,
+              limit: int | None = None, progress: bool = True, out: str | Path | None = None) -> dict[str, Any]:
+    """Time every utterance with every method; returns {"methods": {name: metrics}, "heads": ...,
+    "skipped": ..., "failed": ...}.
 
-    ``manifest``: an alignment corpus in ``corpus_format`` (``read_alignment_manifest``: JSON Lines,
-    CSV/TSV with ``words``, or a Kaldi folder with a ``ctm``)."""
+    ``manifest``: an alignment corpus (``read_alignment_manifest``: JSON Lines, CSV/TSV with
+    ``words``, or a Kaldi folder with a ``ctm``; its format detected), or its utterances already
+    read. ``out``: a run folder (``runfolder.RunFolder``) keeping each utterance's explanation in
+    ``results/ID.npz``, so an interrupted benchmark resumes; a folder made with another model or
+    other saliency settings is refused."""
     names = list(methods) if methods is not None else ALIGNMENT_METHODS.names()
     chosen = {name: ALIGNMENT_METHODS.get(name) for name in names}  # unknown names fail here
     maps = set().union(*(m.maps for m in chosen.values()))
@@ -82,8 +117,23 @@ def run_bench(model: SpeechToTextModel, manifest: str | Path, methods: Sequence[
         check_type(saliency, SaliencyOptions, "saliency")
         saliency = replace(saliency, input=saliency.input if "spes-input" in maps else None,
                            encoder=saliency.encoder if "spes-encoder" in maps else None)
-    items = read_alignment_manifest(manifest, corpus_format)[:limit]
-    results = explain_timed(model, items, saliency if maps else None, progress)
+    corpus = read_alignment_manifest(manifest) if isinstance(manifest, str | Path) else list(manifest)
+    wanted = saliency if maps else None
+    config = {"version": 1, "model": model.name, "maps": sorted(maps),
+              "saliency": json.loads(json.dumps(asdict(wanted))) if wanted is not None else None}
+    with ExitStack() as stack:
+        folder = None if out is None else stack.enter_context(RunFolder(out, config, what="a benchmark"))
+        items, results, failed = _explained(model, corpus[:limit], wanted, folder, progress)
+    if not results:
+        raise OptionError("no utterance of the benchmark could be explained: " + "; ".join(failed[:3]))
+    report = _score(model, items, results, chosen, top)
+    report["failed"] = failed
+    return report
+
+
+def _score(model: SpeechToTextModel, items: list[TimedUtterance], results: list[Explanation],
+           chosen: dict[str, AlignmentMethod], top: int | None) -> dict[str, Any]:
+    """Every method's word timings against the references, and the heads each used."""
     k = top or default_head_count(results[0])
     references = [item.spans for item in items]
     rankings = {m.ranking for m in chosen.values() if m.ranking is not None}

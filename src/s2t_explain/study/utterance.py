@@ -38,7 +38,7 @@ from ..results.maps import Map
 from .faithfulness import CurveScorer, faithfulness_curves
 from .methods import compare_methods, method_maps, token_analysis
 from .options import StudyOptions
-from .record import RELIABILITY_KEYS, Comparison, FaithfulnessRecord, Timings, UtteranceRecord
+from .record import RELIABILITY_KEYS, STUDY_MAPS, Comparison, FaithfulnessRecord, Timings, UtteranceRecord
 
 EXPLANATIONS = ("CA", "SMX-pooled", "SMX", "SMH")  # the maps judged by faithfulness and size
 
@@ -46,8 +46,9 @@ EXPLANATIONS = ("CA", "SMX-pooled", "SMX", "SMH")  # the maps judged by faithful
 def study_maps(result: Explanation, options: StudyOptions) -> dict[str, np.ndarray]:
     """The maps over the explained rows (R): ``CA-heads`` (L, H, R, T'), ``CA`` (R, T') aggregated over
     ``attention_heads``, ``SMX`` (R, T, F), ``SMX-pooled`` and ``SMH`` (R, T')."""
-    if "spes-input" not in result or "spes-encoder" not in result:
-        raise ValueError("the result has no saliency maps to compare")
+    missing = sorted({name for name in STUDY_MAPS.values() if name not in result})
+    if missing:
+        raise ValueError(f"the result has no {', '.join(missing)} map to compare")
     rows = result.text_rows(options.include_eos)
     smx = result["spes-input"].values[rows]
     return {
