@@ -56,9 +56,10 @@ def analyze(monkeypatch):
     monkeypatch.setattr(methods_module, "explain_methods", fake_methods)
     model = SimpleNamespace(check_task=lambda task, language: None, sample_rate=16_000)
 
-    def run(reference: str | None = "w w w w", faithfulness: str = "both") -> dict:
+    def run(reference: str | None = "w w w w", faithfulness: str = "both",
+            pairs: tuple[str, ...] = ("grad-encoder:SM_H",)) -> dict:
         options = StudyOptions(faithfulness=faithfulness, curve_step=25,
-                               methods=("attention-norm", "grad-input", "grad-encoder"))
+                               methods=("attention-norm", "grad-input", "grad-encoder"), pairs=pairs)
         _, record = utterance_module.analyze(model, Utterance("u0", Path("u0.wav"), reference=reference), options)
         return record
 
@@ -107,7 +108,10 @@ def test_schema_matches_what_analyze_writes(analyze, tmp_path):
     # ("warnings" only when the input file had something to warn about: a truncated WAV)
     assert list(record) == [k for k in get_type_hints(UtteranceRecord) if k != "warnings"]
     assert RECORD_KEYS == UtteranceRecord.__required_keys__
-    assert UtteranceRecord.__optional_keys__ == {"reference_score", "methods", "tokens", "warnings"}
+    assert UtteranceRecord.__optional_keys__ == {"reference_score", "methods", "tokens", "pairs", "warnings"}
+    # the asked pair: grad-encoder was planted as a copy of SM_H, so they agree exactly
+    assert list(record["pairs"]) == ["grad-encoder:spes-encoder"]
+    assert record["pairs"]["grad-encoder:spes-encoder"]["r"]["pearson"] == pytest.approx(1.0)
     assert_fits(record, UtteranceRecord)
     # nested parts, spelled out
     assert set(record["agreement"]) == {"CA-SMX", "CA-SMH", "SMX-SMH"}
@@ -129,8 +133,8 @@ def test_schema_matches_what_analyze_writes(analyze, tmp_path):
 
 
 def test_schema_without_reference_or_faithfulness(analyze, tmp_path):
-    record = written(analyze(reference=None, faithfulness="off"), tmp_path)
-    assert set(record) == RECORD_KEYS | {"methods", "tokens"}  # no reference_score
+    record = written(analyze(reference=None, faithfulness="off", pairs=()), tmp_path)
+    assert set(record) == RECORD_KEYS | {"methods", "tokens"}  # no reference_score, no pairs asked for
     assert record["faithfulness"] == {} and record["reference"] is None
     check_record(record, "u0.json")
 

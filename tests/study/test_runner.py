@@ -146,3 +146,32 @@ def test_a_bad_line_and_an_utterance_named_like_it_are_both_recorded(tmp_path, m
     records, failures = load_records(out)
     assert len(records) == 1 and len(failures) == 1 and records[0]["id"] != failures[0]["id"]
     assert failures[0]["id"].startswith("_line-")
+
+
+class PairsAnalysis(FakeAnalysis):
+    """FakeAnalysis plus the named pair a study with ``pairs`` records (study.pairs)."""
+
+    def __call__(self, model, utterance, options, task, language, stage=None):
+        from s2t_explain.study.pairs import compare_pairs
+
+        result, record = super().__call__(model, utterance, options, task, language, stage)
+        pairs = compare_pairs(result, options.pairs, result.text_rows(), ("pearson",))
+        record["pairs"] = json.loads(json.dumps({k: {"r": v["r"], "per_token": v["per_token"].tolist()}
+                                                 for k, v in pairs.items()}))
+        return result, record
+
+
+def test_a_run_with_named_pairs_gets_a_pairs_table_and_resumes_only_with_them(tmp_path, manifest, monkeypatch):
+    monkeypatch.setattr(runner, "analyze", PairsAnalysis())
+    out = tmp_path / "run"
+    options = StudyOptions(pairs=("SM_X:SM_H",))
+    run_study(Model(), manifest, out, options, progress=False)
+    assert json.loads((out / "run.json").read_text())["pairs"] == ["spes-input:spes-encoder"]
+    tables = build_report(out, figures=False)
+    (row,) = tables["pairs"]
+    smx_smh = next(r for r in tables["agreement"] if r["pair"] == "SMX-SMH" and r["statistic"] == "pearson")
+    assert row["pair"] == "spes-input:spes-encoder" and row["n"] == 4
+    assert row["mean"] == pytest.approx(smx_smh["mean"])  # the same two maps as the paper's SM_X-SM_H
+    assert (out / "tables" / "pairs.csv").is_file()
+    with pytest.raises(OptionError, match="pairs differ"):
+        run_study(Model(), manifest, out, StudyOptions(), progress=False)

@@ -46,6 +46,9 @@ def add_study(sub: argparse._SubParsersAction) -> None:
     add_saliency_args(p)
     p.add_argument("--pooling", default="max", choices=POOLING.names(), help="SM_X to encoder frames (default: max)")
     p.add_argument("--normalization", default="zscore", choices=NORMALIZATIONS.names())
+    p.add_argument("--pairs", nargs="+", default=(), metavar="A:B",
+                   help="more map pairs to compare, by map name (e.g. grad-encoder:spes-encoder "
+                   "attention-norm:SM_X); the paper's CA-SM_X, CA-SM_H and SM_X-SM_H always come")
     p.add_argument("--statistics", nargs="+", default=None, choices=list_correlations(), metavar="STAT",
                    help=f"agreement statistics, of {', '.join(list_correlations())} (default: all three)")
     p.add_argument("--include-eos", action="store_true", help="also compare the end-of-text token's maps")
@@ -92,7 +95,8 @@ def run_study_command(args: argparse.Namespace) -> int:
                            translation_metric=args.translation_metric, curve_step=args.curve_step,
                            seed=args.seed if args.seed is not None else 0, methods=_methods(args.methods),
                            statistics=tuple(args.statistics) if args.statistics else STATISTICS,
-                           ig_steps=args.ig_steps, task=args.task, language=args.language)
+                           ig_steps=args.ig_steps, task=args.task, language=args.language,
+                           pairs=tuple(args.pairs))
     from ..study.runner import parse_shard
 
     shard = parse_shard(args.shard) if args.shard else None

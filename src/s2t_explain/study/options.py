@@ -45,6 +45,7 @@ class StudyOptions:
     seed: int = 0  # tie-breaking and the random ranking
     methods: tuple[str, ...] = DEFAULT_METHODS  # (ours) other explanation methods scored against SPES
     ig_steps: int = 16  # (ours) Integrated Gradients steps, when it is among the methods
+    pairs: tuple[str, ...] = ()  # (ours) more map pairs to compare, "A:B" by map name (study.pairs)
     task: str = "transcribe"  # for utterances whose corpus entry names none
     language: str | None = None  # likewise (None: English for English-only models, detected otherwise)
 
@@ -73,6 +74,9 @@ class StudyOptions:
                                       f"{', '.join(list_methods())}")
             MethodOptions(ig_steps=self.ig_steps)
         from ..decoding import DecodingOptions
+        from .pairs import parse_pair
+
+        object.__setattr__(self, "pairs", tuple(":".join(parse_pair(p)) for p in self.pairs))  # checked, canonical
 
         DecodingOptions(task=self.task, language=self.language)  # an unknown task or language fails here
         if self.saliency.input is None or self.saliency.encoder is None:

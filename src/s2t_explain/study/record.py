@@ -175,12 +175,20 @@ class TokenRecord(TypedDict):
     r: dict[str, list[float | None]]  # pair ("CA-SMX", "CA-SMH", "CA-<method>") -> Pearson r per token
 
 
+class PairRecord(TypedDict):
+    """Agreement of two maps named by ``StudyOptions.pairs`` (``study.pairs``)."""
+
+    r: dict[str, float | None]  # statistic -> correlation over the explained tokens
+    per_token: list[float | None]  # Pearson r of each explained token's row
+
+
 class UtteranceRecord(_CompleteRecord, total=False):
     """One utterance's ``results/ID.json``; see the module docstring for every key."""
 
     reference_score: dict[str, float | None]  # only when the utterance has a reference
     methods: dict[str, MethodRecord]  # explanation methods other than SPES (StudyOptions.methods)
     tokens: TokenRecord  # per-token analysis
+    pairs: dict[str, PairRecord]  # "A:B" (map names) -> agreement, for StudyOptions.pairs
     warnings: list[str]  # about the input, when there are any (a truncated file: audio.header_warnings)
 
 

@@ -22,6 +22,7 @@ from ..metrics.stats import bootstrap_mean
 from ..metrics.text import HIGHER_IS_BETTER
 from ..results.explanation import Explanation
 from .league import cheapest_within, indicator_table, league_table, token_tables, worst_token_table
+from .pairs import pairs_table
 from .record import CURVE_MODES, PAIRS, FailureRecord, UtteranceRecord, check_record
 
 Row = dict[str, Any]
@@ -267,6 +268,8 @@ def build_report(run: str | Path, figures: bool = True) -> dict[str, Any]:
     tables["tokens"] = token_tables(records)
     tables["worst_tokens"] = worst_token_table(records)
     tables["indicators"] = indicator_table(records)
+    if any("pairs" in r for r in records):  # StudyOptions.pairs: a table only for runs that asked
+        tables["pairs"] = pairs_table(cast(list[dict[str, Any]], records))
     out = run / "tables"
     for name, rows in tables.items():
         _write_table(out, name, rows)

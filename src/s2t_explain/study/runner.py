@@ -58,17 +58,18 @@ class RunSummary:
 def run_config(model: SpeechToTextModel, manifest: Path, options: StudyOptions, corpus_format: str = "jsonl",
                corpus_options: dict[str, Any] | None = None) -> dict[str, Any]:
     """What ``run.json`` records; a resumed run must match on ``CONFIG_KEYS`` (not the manifest's
-    path nor its format: a moved or converted corpus resumes). Task and language are keys of their
-    own (as before they were options), so folders of earlier versions resume."""
-    stored = {k: v for k, v in asdict(options).items() if k not in ("task", "language")}
+    path nor its format: a moved or converted corpus resumes). Task, language and the extra pairs
+    are keys of their own (task and language were arguments before, pairs are new; null when none),
+    so folders of earlier versions resume."""
+    stored = {k: v for k, v in asdict(options).items() if k not in ("task", "language", "pairs")}
     return {"version": RUN_VERSION, "model": model.name, "manifest": str(manifest), "format": corpus_format,
             "format_options": corpus_options or {}, "task": options.task, "language": options.language,
-            "options": json.loads(json.dumps(stored))}
+            "pairs": list(options.pairs) or None, "options": json.loads(json.dumps(stored))}
 
 
 Outcome = tuple[Explanation, UtteranceRecord]
 Analyze = Callable[..., Outcome]  # (model, utterance, options, task, language, stage=)
-CONFIG_KEYS = ("version", "model", "task", "language", "options")  # what changes results: compared on resume
+CONFIG_KEYS = ("version", "model", "task", "language", "pairs", "options")  # what changes results: compared on resume
 
 
 def parse_shard(text: str) -> tuple[int, int]:

@@ -38,6 +38,7 @@ from ..results.maps import Map
 from .faithfulness import CurveScorer, faithfulness_curves
 from .methods import compare_methods, method_maps, token_analysis
 from .options import StudyOptions
+from .pairs import compare_pairs
 from .record import RELIABILITY_KEYS, STUDY_MAPS, Comparison, FaithfulnessRecord, Timings, UtteranceRecord
 
 EXPLANATIONS = ("CA", "SMX-pooled", "SMX", "SMH")  # the maps judged by faithfulness and size
@@ -126,6 +127,10 @@ def analyze(model: SpeechToTextModel, utterance: Utterance, options: StudyOption
     if runs:
         record["methods"] = _jsonable(compare_methods(result, maps, runs, options, per_method))
     record["tokens"] = _jsonable(token_analysis(result, maps, per_method, options))
+    if options.pairs:
+        record["pairs"] = _jsonable(compare_pairs(result, options.pairs, result.text_rows(options.include_eos),
+                                                  options.statistics, options.pooling, options.attention_heads,
+                                                  options.normalization))
     return result, _jsonable(record)
 
 
