@@ -85,3 +85,33 @@ def test_a_long_form_run_into_a_folder_in_use_is_refused(tiny_whisper, tmp_path,
     audio = np.concatenate([speechlike(1.5), np.zeros(8000, np.float32), speechlike(1.5)])
     with RunFolder(tmp_path / "run", {}), pytest.raises(OptionError, match="another process is writing this run"):
         run_long(tiny_whisper, audio, out=tmp_path / "run", progress=False)
+
+
+def test_a_settings_file_that_is_not_an_object_is_damaged(tmp_path):
+    for name, text in (("run.json", "[]"), ("index.json", '{"config": 3}')):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / name).write_text(text)
+        with pytest.raises(OptionError, match=f"{name} is damaged .no settings record"):
+            RunFolder(folder, {}).__enter__()
+
+
+def test_long_form_maps_are_checked_before_any_window(tiny_whisper, tmp_path):
+    from s2t_explain.longform import LongformOptions, run_long
+    from s2t_explain.longform.run import window_maps
+    from s2t_explain.saliency.options import preset
+
+    fast = preset("fast")
+    assert window_maps(("attention",), (), fast) == ["attention", "spes-input", "spes-encoder"]  # what it configures
+    assert window_maps(("attention", "SM_H"), ("grad-encoder",), fast) == ["attention", "spes-encoder", "grad-encoder"]
+    assert window_maps(("attention",), (), None) == ["attention"]
+    assert LongformOptions(maps="SM_H, grad-encoder").maps == ("spes-encoder", "grad-encoder")
+    with pytest.raises(OptionError, match="spes-token needs previous-token masking"):
+        window_maps(("attention",), ("spes-token",), fast)
+    with pytest.raises(OptionError, match="spes-encoder needs saliency options"):
+        window_maps(("attention", "spes-encoder"), (), None)
+    audio = np.concatenate([speechlike(1.5), np.zeros(8000, np.float32), speechlike(1.5)])
+    old = tmp_path / "old"  # a folder of the earlier layout: its settings under index.json's config, "methods"
+    write_json(old / "index.json", {"config": {"model": "tiny-random", "methods": []}})
+    with pytest.raises(OptionError, match="written by an earlier version of s2t-explain"):
+        run_long(tiny_whisper, audio, out=old, progress=False)

@@ -8,8 +8,9 @@
 
 Every argument after ``audio`` is keyword-only and named for what it is: ``decoding=``
 (:class:`DecodingOptions`), ``saliency=`` (:class:`SaliencyOptions` or a preset name), ``text=``
-(force this text instead of decoding), ``sample_rate=`` (of an array ``audio``). Option types are
-checked before any work, with an :class:`OptionError` that names the argument.
+(force this text instead of decoding), ``sample_rate=`` (of an array ``audio``; ``explain`` takes a
+:class:`Prepared` for that: ``prepare(model, samples, sample_rate=...)``). Option types are checked
+before any work, with an :class:`OptionError` that names the argument.
 """
 
 from __future__ import annotations
@@ -158,7 +159,13 @@ def requested_maps(maps: str | tuple[str, ...] | list[str] | None, options: Sali
         if options.encoder is not None:
             names.append("spes-encoder")
         return resolve_maps(names)
-    names = list(resolve_maps(maps))
+    names, named = list(resolve_maps(maps)), named_maps(maps)
+    for name, part in (("spes-input", options.input), ("spes-encoder", options.encoder)):
+        if name in named and part is None:
+            raise OptionError(f"{name} asked for, but the saliency options leave it out "
+                              f"(SaliencyOptions.{name.split('-')[1]} is None)")
+        if part is None:
+            names = [n for n in names if n != name]  # a group brings only the SPES maps the options set
     token_masks = options.input is not None and options.input.p_dec > 0
     if not token_masks:
         if "spes-token" in named_maps(maps):
@@ -198,10 +205,6 @@ def explain(
         check_type(executor, Executor, "executor", "use s2t_explain.executors.executor_for(workers=N)")
     opts = preset(saliency) if isinstance(saliency, str) else saliency
     names = requested_maps(maps, opts)  # unknown names fail before any work
-    for name, part in (("spes-input", opts.input), ("spes-encoder", opts.encoder)):
-        if name in names and part is None:
-            raise OptionError(f"{name} asked for, but the saliency options leave it out "
-                              f"(SaliencyOptions.{name.split('-')[1]} is None)")
     if {"spes-input", "spes-token", "spes-encoder"} & set(names):  # what runs is what each SPES map records
         opts = replace(opts, input=opts.input if {"spes-input", "spes-token"} & set(names) else None,
                        encoder=opts.encoder if "spes-encoder" in names else None)

@@ -110,7 +110,10 @@ def stored_config(out: Path) -> dict[str, Any] | None:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as e:
             raise OptionError(f"{path} is damaged ({e}); use a new output folder") from None
-        return data.get(key, {}) if key else data
+        found = data.get(key) if key and isinstance(data, dict) else data
+        if not isinstance(found, dict):
+            raise OptionError(f"{path} is damaged (no settings record in it); use a new output folder")
+        return found
     return None
 
 

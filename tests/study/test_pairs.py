@@ -59,3 +59,14 @@ def test_pairs_table_over_records():
     assert row["pair"] == "a:b" and row["statistic"] == "pearson" and row["n"] == 2
     assert row["mean"] == pytest.approx(0.3) and row["ci_low"] <= 0.3 <= row["ci_high"]
     assert pairs_table([{}]) == []
+
+
+def test_a_pair_of_a_map_the_study_does_not_compute_is_refused_at_once():
+    assert StudyOptions(pairs=("grad-encoder:SM_H",)).pairs == ("grad-encoder:spes-encoder",)  # a default method
+    with pytest.raises(OptionError, match="compares integrated-gradients, which the study does not compute"):
+        StudyOptions(pairs=("integrated-gradients:SM_H",))
+    with pytest.raises(OptionError, match="compares grad-encoder, which the study does not compute"):
+        StudyOptions(methods=(), pairs=("grad-encoder:SM_H",))
+    assert StudyOptions(methods=("GxH",)).methods == ("grad-encoder",)  # aliases of methods too
+    with pytest.raises(OptionError, match="'SM_H' is not an explanation method"):
+        StudyOptions(methods=("SM_H",))

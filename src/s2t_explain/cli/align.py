@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +75,7 @@ def run_timestamps(args: argparse.Namespace) -> int:
     if not attention:  # how far two explanations agree on each word's place
         words = with_confidence(words, word_timestamps(result, "attention", "alignment"))
     resolved = [list(p) for p in result.heads(heads)] if attention else None
-    document = to_whisper_json(result, words, args.source, resolved)
+    document = to_whisper_json(result, words, source.map, resolved)
     texts = timestamp_texts(document, words)
     if out is not None:
         write_texts(out, Path(args.audio).stem, texts)
@@ -107,6 +108,9 @@ def _long_timestamps(args: argparse.Namespace, status: Status, model: Any, decod
     from ..longform import run_long
 
     sources = ("attention",) if name == "attention" else ("attention", name)
+    if saliency is not None:  # the map timed, alone (as on one clip): no SM_X per window for SM_H timing
+        saliency = replace(saliency, input=saliency.input if name == "spes-input" else None,
+                           encoder=saliency.encoder if name == "spes-encoder" else None)
     long = run_long(model, stream.name, sources=sources, saliency=saliency, decoding=decoding,
                     options=longform_options(args, model, heads=args.heads, top=args.top), progress=not args.quiet)
     texts = timestamp_texts(long.to_whisper_json(name, args.heads if name == "attention" else None),

@@ -198,13 +198,13 @@ def add_methods(sub: argparse._SubParsersAction) -> None:
 def run_methods(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from ..explainers.catalog import canonical
     from ..files import atomic_write, write_json
     from ..methods import MethodOptions, explain_methods, list_methods
+    from ..methods.catalog import method_name
 
     status = Status(args.quiet)
     out = output_folder(args.out)
-    names = [canonical(name) for name in args.methods or list_methods()]  # checked before any work
+    names = [method_name(name) for name in args.methods or list_methods()]  # checked before any work
     options = MethodOptions(ig_steps=args.ig_steps, token_batch=args.token_batch)
     model, decoding, prepared, _ = open_inputs(args, status, longform=False)
     assert prepared is not None  # no long-form path here

@@ -69,10 +69,10 @@ list_maps = EXPLAINERS.names
 
 DEFAULT_MAPS = ("attention", "spes-input", "spes-encoder")  # what ``explain`` computes unless told
 # names used before maps had one name each (format-1 files, older commands): still understood
-ALIASES = {"CA": "attention", "cross-attention": "attention", "SM_X": "spes-input", "SMX": "spes-input",
-           "input": "spes-input", "saliency-input": "spes-input", "SM_H": "spes-encoder", "SMH": "spes-encoder",
-           "encoder": "spes-encoder", "saliency-encoder": "spes-encoder", "tokens": "spes-token",
-           "SM_Y": "spes-token"}
+ALIASES = {"cross-attention": "attention", "SMX": "spes-input", "input": "spes-input",
+           "saliency-input": "spes-input", "SMH": "spes-encoder", "encoder": "spes-encoder",
+           "saliency-encoder": "spes-encoder", "tokens": "spes-token",
+           **{k.label: k.name for k in KINDS.values()}}  # every display label too: CA, SM_X, SM_H, SM_Y, GxH...
 GROUPS = {"all": tuple(KINDS), "default": DEFAULT_MAPS, "spes": ("spes-input", "spes-encoder"),
           "methods": tuple(k.name for k in KINDS.values() if k.family == "method")}
 

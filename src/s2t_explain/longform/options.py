@@ -33,7 +33,8 @@ class LongformOptions:
     min_word: float = 0.02  # shortest word (s) after the timing checks: one encoder frame
     heads: str | list = "alignment"  # the cross-attention heads that time words from attention (head specs)
     top: int | None = None  # with heads="discovered": how many heads (default: the model's alignment heads)
-    maps: tuple[str, ...] = ()  # maps each window's result keeps beyond those the sources need (map names)
+    maps: tuple[str, ...] | str = ()  # maps each window's result keeps beyond those the sources need (names,
+    # aliases or groups, or one comma-separated string; with saliency options and none: the SPES maps they set)
 
     def __post_init__(self) -> None:
         from .windows import WINDOWINGS
@@ -49,6 +50,8 @@ class LongformOptions:
                 raise OptionError(f"{name} must be >= 0")
         if self.top is not None and self.top < 1:
             raise OptionError(f"top must be >= 1, got {self.top}")
-        from ..explainers.catalog import canonical
+        from ..explainers.catalog import GROUPS, canonical
 
-        object.__setattr__(self, "maps", tuple(canonical(m) for m in self.maps))  # unknown names fail here
+        parts = self.maps.split(",") if isinstance(self.maps, str) else [str(m) for m in self.maps]
+        names = tuple(p if p in GROUPS else canonical(p) for p in (p.strip() for p in parts) if p)
+        object.__setattr__(self, "maps", names)  # unknown names fail here

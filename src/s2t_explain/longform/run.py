@@ -29,11 +29,11 @@ from ..alignment.timestamps import Word, timestamp_source, word_timestamps
 from ..audio import check_header
 from ..decoding import DecodingOptions
 from ..errors import AudioError, EmptyTranscriptError, OptionError, check_type
-from ..explainers.catalog import resolve_maps
+from ..explainers.catalog import KINDS, resolve_maps
 from ..files import write_json
 from ..models.base import SpeechToTextModel
 from ..results.explanation import Explanation
-from ..runfolder import RunFolder, attempt, failure_reason
+from ..runfolder import RunFolder, attempt, failure_reason, stored_config
 from ..saliency.options import SaliencyOptions, preset
 from .options import LongformOptions
 from .stitch import append, owned, shift
@@ -84,14 +84,21 @@ class LongResult:
 
 
 def window_maps(sources: Sequence[str], maps: Sequence[str], saliency: SaliencyOptions | None) -> list[str]:
-    """The map names each window computes: those ``sources`` time words from, plus ``maps``
-    (unknown names fail here); SPES maps need ``saliency`` options with that map."""
-    names = list(resolve_maps([*(timestamp_source(s).map for s in sources), *maps]))
-    for name in names:
-        part = {"spes-input": "input", "spes-token": "input", "spes-encoder": "encoder"}.get(name)
-        if part is not None and (saliency is None or getattr(saliency, part) is None):
-            raise OptionError(f"{name} needs saliency options with its {part} map")
-    return names
+    """The map names each window computes, checked here (not in every window): those ``sources``
+    time words from, plus ``maps``; with ``saliency`` and no ``maps``, also the SPES maps the
+    options configure (as ``explain`` by default). SPES maps need ``saliency`` with that map."""
+    from ..pipeline import requested_maps
+
+    wanted = [*(timestamp_source(s).map for s in sources), *maps]
+    if saliency is None:
+        names = resolve_maps(wanted)
+        spes = [n for n in names if KINDS[n].family == "spes"]
+        if spes:
+            raise OptionError(f"{spes[0]} needs saliency options")
+        return list(names)
+    if not maps:
+        wanted += requested_maps(None, saliency)
+    return list(requested_maps(wanted, saliency))
 
 
 def window_result(model: SpeechToTextModel, samples: np.ndarray, name: str, decoding: DecodingOptions,
@@ -154,11 +161,14 @@ def release_memory() -> None:
 
 def run_config(stream: AudioStream, model: SpeechToTextModel, decoding: DecodingOptions,
                saliency: SaliencyOptions | None, options: LongformOptions, maps: Sequence[str]) -> dict[str, Any]:
-    """What the per-window results depend on (``run.json``; every key checked when a run folder is resumed)."""
+    """What the per-window results depend on (``run.json``; every key checked when a run folder is
+    resumed). Not the heads that time attention (words are timed again from the stored results)
+    nor ``options.maps`` (``maps`` holds every map the windows keep)."""
+    windowing = {k: v for k, v in asdict(options).items() if k not in ("heads", "top", "maps")}
     return json.loads(json.dumps({
         "version": INDEX_VERSION, "audio": stream.name, "samples": stream.frames, "rate": stream.rate,
         "model": model.name, "decoding": asdict(decoding), "saliency": asdict(saliency) if saliency else None,
-        "maps": list(maps), "longform": asdict(options)}))
+        "maps": list(maps), "longform": windowing}))
 
 
 def index_document(long: LongResult, config: dict[str, Any], files: list[str | None], done: bool,
@@ -209,6 +219,8 @@ def run_long(model: SpeechToTextModel, audio: str | Path | np.ndarray, *, source
     long = LongResult(stream.name, stream.duration, model.name, windows, {s: [] for s in sources},
                       [None] * len(windows), warnings=[] if isinstance(audio, np.ndarray) else check_header(audio))
     with ExitStack() as stack:
+        if out is not None:
+            _refuse_earlier_layout(Path(out))
         folder = None if out is None else stack.enter_context(
             RunFolder(out, run_config(stream, model, decoding, saliency, options, names), what="windows"))
         bar = tqdm(total=len(windows), desc="windows", unit="win", disable=not progress, dynamic_ncols=True)
@@ -225,6 +237,16 @@ def run_long(model: SpeechToTextModel, audio: str | Path | np.ndarray, *, source
         long.seconds = time.perf_counter() - t0
         job.write_index(long, folder, done=True)
     return long
+
+
+def _refuse_earlier_layout(out: Path) -> None:
+    """A folder written before maps had names records its settings differently (``methods``):
+    say so instead of listing every setting as changed."""
+    if out.is_dir():
+        old = stored_config(out)
+        if old is not None and "methods" in old and "maps" not in old:
+            raise OptionError(f"{out} was written by an earlier version of s2t-explain (its settings are recorded "
+                              "differently); use a new output folder")
 
 
 @dataclass

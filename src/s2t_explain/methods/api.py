@@ -8,13 +8,12 @@ from ..decoding.scoring import make_transcript
 from ..decoding.transcript import Transcript
 from ..errors import OptionError, check_type
 from ..explainers.base import Session
-from ..explainers.catalog import canonical
 from ..explainers.run import explain_maps
 from ..models.base import SpeechToTextModel
 from ..pipeline import Audio, Prepared, prepared_audio
 from ..results import Explanation
 from ..results.maps import Map
-from .catalog import MethodOptions, list_methods
+from .catalog import MethodOptions, list_methods, method_name
 
 
 def explain_methods(model: SpeechToTextModel, audio: Audio | Prepared, methods: list[str] | tuple[str, ...], *,
@@ -29,7 +28,7 @@ def explain_methods(model: SpeechToTextModel, audio: Audio | Prepared, methods: 
     check_type(options, MethodOptions, "options")
     if not methods:
         raise OptionError("no explanation method asked for; choose from: " + ", ".join(list_methods()))
-    names = [canonical(name) for name in methods]  # unknown names fail before any work
+    names = [method_name(name) for name in methods]  # unknown names and SPES maps fail before any work
     prepared = prepared_audio(model, audio, sample_rate)
     if transcript is None:
         transcript = make_transcript(model, prepared.states, decoding, text=text)

@@ -71,7 +71,7 @@ def _explained(model: SpeechToTextModel, items: Sequence[TimedUtterance], salien
     for item in tqdm(items, desc="explaining", unit="utt", disable=not progress):
         file = folder.path / "results" / f"{item.id}.npz" if folder is not None else None
         if file is not None and file.exists():
-            outcome: Explanation | Exception = Explanation.load(file)
+            outcome: Explanation | Exception = attempt(partial(Explanation.load, file))
         else:
             outcome = attempt(partial(explain_one, model, item, saliency))
         if isinstance(outcome, Exception):

@@ -66,21 +66,32 @@ class StudyOptions:
         if not 1 <= self.curve_step <= 50 or 100 % self.curve_step:
             raise OptionError(f"curve step must divide 100 and be 1..50 percent, got {self.curve_step}")
         if self.methods:
-            from ..methods.catalog import MethodOptions, list_methods
+            from ..methods.catalog import MethodOptions, method_name
 
-            for name in self.methods:
-                if name not in list_methods():
-                    raise OptionError(f"unknown explanation method {name!r}; choose one of: "
-                                      f"{', '.join(list_methods())}")
+            object.__setattr__(self, "methods", tuple(method_name(name) for name in self.methods))  # aliases too
             MethodOptions(ig_steps=self.ig_steps)
         from ..decoding import DecodingOptions
-        from .pairs import parse_pair
 
-        object.__setattr__(self, "pairs", tuple(":".join(parse_pair(p)) for p in self.pairs))  # checked, canonical
+        self._check_pairs()
 
         DecodingOptions(task=self.task, language=self.language)  # an unknown task or language fails here
         if self.saliency.input is None or self.saliency.encoder is None:
             raise OptionError("the study compares cross-attention with both SM_X and SM_H; enable both maps")
+
+    def _check_pairs(self) -> None:
+        """Pairs canonical (``study.pairs.parse_pair``), of maps the study computes."""
+        from .pairs import parse_pair
+
+        pairs = tuple(parse_pair(p) for p in self.pairs)
+        computed = {"attention", "spes-input", "spes-encoder", *self.methods}
+        if self.saliency.input is not None and self.saliency.input.p_dec > 0:
+            computed.add("spes-token")
+        for a, b in pairs:
+            missing = [n for n in (a, b) if n not in computed]
+            if missing:
+                raise OptionError(f"pair {a}:{b} compares {', '.join(missing)}, which the study does not compute; "
+                                  f"add it to the methods, or pair maps among: {', '.join(sorted(computed))}")
+        object.__setattr__(self, "pairs", tuple(f"{a}:{b}" for a, b in pairs))
 
     @property
     def steps(self) -> np.ndarray:

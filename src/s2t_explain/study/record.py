@@ -60,8 +60,8 @@ from ..errors import ResultError
 STUDY_MAPS: dict[str, str] = {"CA": "attention", "SMX": "spes-input", "SMX-pooled": "spes-input",
                               "SMH": "spes-encoder"}
 SPES_TARGETS: dict[str, str] = {"SMX": "SMX-pooled", "SMH": "SMH"}  # a method's agreement target -> its study map
-RELIABILITY_KEYS: dict[str, str] = {"spes-input": "input", "spes-encoder": "encoder",
-                                    "spes-token": "tokens"}  # map -> key of the record's reliability and masks
+RELIABILITY_KEYS: dict[str, str] = {"spes-input": "input", "spes-token": "tokens",
+                                    "spes-encoder": "encoder"}  # map -> key of the record's reliability and masks
 
 Pair = Literal["CA-SMX", "CA-SMH"]  # the pairs with per-head agreement
 PAIRS: tuple[Pair, ...] = ("CA-SMX", "CA-SMH")

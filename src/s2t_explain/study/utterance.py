@@ -163,8 +163,9 @@ def _record(result: Explanation, utterance: Utterance, options: StudyOptions, ma
     """The utterance's record (``study.record.UtteranceRecord``) but for methods and tokens."""
     comparison = compare(result, options, maps)
     transcript = result.transcript
-    saliency_runs = {RELIABILITY_KEYS[name]: m.reliability for name, m in result.maps.items()
-                     if name in RELIABILITY_KEYS and m.reliability is not None}
+    saliency_runs: dict[str, dict[str, Any]] = {
+        key: run for name, key in RELIABILITY_KEYS.items()  # in this order
+        if name in result and (run := result[name].reliability) is not None}
     record: UtteranceRecord = {
         "agreement": comparison["agreement"],
         "size": comparison["size"],
