@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import OptionError
 from ..registry import Registry
 
 if TYPE_CHECKING:
@@ -109,20 +108,5 @@ def new_map(name: str, values: Any, *args: Any, **kwargs: Any) -> Map:
     return KINDS[canonical(name)].new(values, *args, **kwargs)
 
 
-def label(name: str) -> str:
-    """Display label of a map name (the name itself for one not in the catalogue)."""
-    kind = KINDS.get(name)
-    return kind.label if kind else name
-
-
 def needs_spes(names: Iterable[str]) -> bool:
     return any(KINDS[n].family == "spes" for n in names)
-
-
-def check_grain(name: str, grains: Iterable[str], what: str) -> str:
-    """``name`` if its catalogue grain is one of ``grains``, else an OptionError saying why not."""
-    kind = KINDS[canonical(name)]
-    if kind.grain not in tuple(grains):
-        raise OptionError(f"{what} needs a map over time; {kind.name} is a {kind.grain} map")
-    return kind.name
-

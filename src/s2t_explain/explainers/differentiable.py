@@ -83,8 +83,6 @@ class ExplanationMethod(Explainer):
         return self.new_map(values, cost, options=asdict(session.methods), units=units)
 
 
-
-
 def token_chunks(n: int, size: int) -> Iterator[np.ndarray]:
     """Token indices 0..n-1 in chunks of ``size`` (one batched pass each)."""
     for start in range(0, n, size):
@@ -107,4 +105,3 @@ def gradients() -> Iterator[None]:
 
 def finish(values: np.ndarray, options: MethodOptions) -> np.ndarray:
     return np.abs(values) if options.absolute else values
-

@@ -12,11 +12,10 @@ import math
 
 from ..errors import OptionError
 from ..results.maps import Cost, Map
+from ..saliency.catalog import SCORER_UNITS
 from ..saliency.engine import MapRun
 from .base import Explainer, Session
 from .catalog import EXPLAINERS
-
-UNITS = {"kl": "KL divergence (nats)", "prob_drop": "probability drop"}  # per scorer
 
 
 class SpesExplainer(Explainer):
@@ -24,7 +23,7 @@ class SpesExplainer(Explainer):
         """The map of ``run``: cost in batched passes, its reliability record and the SPES options."""
         passes = math.ceil(run.n_masks / batch_size) if batch_size else 0
         return self.new_map(run.values, Cost(run.seconds, forward=passes), reliability=run.summary(),
-                            options=session.saliency_record(), units=UNITS.get(session.saliency.scorer))
+                            options=session.saliency_record(), units=SCORER_UNITS.get(session.saliency.scorer))
 
 
 @EXPLAINERS.register("spes-input")

@@ -34,6 +34,7 @@ from ..attention.heads import HeadSet, resolve_heads
 from ..decoding.transcript import Transcript
 from ..errors import OptionError, ResultError
 from ..files import atomic_write
+from ..saliency.catalog import SCORER_UNITS
 from ..timebase import seconds_per_encoder_frame
 from .maps import Cost, Map
 
@@ -287,7 +288,7 @@ def _from_v1(data: dict[str, np.ndarray], meta: dict[str, Any]) -> tuple[dict[st
     catalog = _catalog()
     saliency = meta.get("saliency") or {}
     runs, options = saliency.get("maps") or {}, saliency.get("options") or {}
-    units = {"kl": "KL divergence (nats)", "prob_drop": "probability drop"}.get(options.get("scorer", ""), "")
+    units = SCORER_UNITS.get(options.get("scorer", ""), "")
     timings = meta.get("timings_s", {})
     maps: dict[str, Map] = {}
     for array, (name, run) in V1_ARRAYS.items():

@@ -17,6 +17,7 @@ else:
     Scorer = InputBaseline = EncoderBaseline = Any
 
 SCORERS: Registry[Scorer] = Registry("scorer", ("kl", "prob_drop"), home="s2t_explain.saliency.scorers")
+SCORER_UNITS = {"kl": "KL divergence (nats)", "prob_drop": "probability drop"}  # the units of a SPES map, per scorer
 INPUT_BASELINES: Registry[InputBaseline] = Registry("input baseline", ("silence", "zero", "mean"),
                                                     home="s2t_explain.saliency.perturb")
 ENCODER_BASELINES: Registry[EncoderBaseline] = Registry("encoder baseline", ("silence", "zero", "mean"),
