@@ -118,19 +118,22 @@ def utterance_data(result: Explanation, options: PageOptions = PageOptions()) ->
     }
     if len(rows) == 0:
         return data
-    data["maps"] = {**_fixed_maps(result, rows, options), **_chosen_maps(result, rows, options)}
+    # every map over time on the shown rows and encoder frames, (n, T'), computed once for the page
+    frames = {name: result.map_over_frames(name, options.pooling)[rows] for name, m in result.maps.items()
+              if m.over_time}
+    data["maps"] = {**_fixed_maps(result, rows, frames, options), **_chosen_maps(result, rows, frames, options)}
     data["map_list"] = [_describe(result, name) for name in result.maps]
     notes.extend(_notes(result, rows))
     for key, name in (("encoder", "spes-encoder"), ("input", "spes-input")):
-        if name in result:
-            a = agreement(result.cross_attention[:, :, rows], result.map_over_frames(name, options.pooling)[rows],
-                          result.alignment_heads)
+        if name in frames:
+            a = agreement(result.cross_attention[:, :, rows], frames[name], result.alignment_heads)
             data["agreement"][key] = [[_finite(v) for v in line] for line in a["head"]]
     data["words"] = _words(result, labels)
     return data
 
 
-def _fixed_maps(result: Explanation, rows: np.ndarray, options: PageOptions) -> dict[str, Any]:
+def _fixed_maps(result: Explanation, rows: np.ndarray, frames: dict[str, np.ndarray],
+                options: PageOptions) -> dict[str, Any]:
     """The page's fixed panels: cross-attention per head, the spectrogram, SM_X (and pooled), SM_H."""
     n_layers, n_heads = result.shape[:2]
     maps: dict[str, Any] = {}
@@ -148,7 +151,7 @@ def _fixed_maps(result: Explanation, rows: np.ndarray, options: PageOptions) -> 
         x, fb = downsample(x, 2, options.max_bins)
         maps["input"] = {**pack(x, len(rows)).to_json(), "block": tb, "bin_block": fb, "units": m.units,
                          "label": "SM_X (input saliency)", **_run_info(result, "spes-input")}
-        p, pb = downsample(result.map_over_frames("spes-input", options.pooling)[rows], 1, options.max_columns)
+        p, pb = downsample(frames["spes-input"], 1, options.max_columns)
         maps["input_pooled"] = {**pack(p, len(rows)).to_json(), "block": pb, "units": m.units,
                                 "label": f"SM_X pooled ({options.pooling}) to encoder frames"}
     if "spes-encoder" in result:
@@ -159,14 +162,15 @@ def _fixed_maps(result: Explanation, rows: np.ndarray, options: PageOptions) -> 
     return maps
 
 
-def _chosen_maps(result: Explanation, rows: np.ndarray, options: PageOptions) -> dict[str, Any]:
+def _chosen_maps(result: Explanation, rows: np.ndarray, frames: dict[str, np.ndarray],
+                 options: PageOptions) -> dict[str, Any]:
     """``map:NAME`` for every map the result holds, for the map selector: maps over time brought to
     encoder frames (per-head maps averaged over all heads, input maps pooled), (n, T'_d); token
     maps (n, I) as they are."""
     out: dict[str, Any] = {}
     for name, m in result.maps.items():
-        if m.over_time:
-            values, block = downsample(result.map_over_frames(name, options.pooling)[rows], 1, options.max_columns)
+        if name in frames:
+            values, block = downsample(frames[name], 1, options.max_columns)
         else:
             values, block = m.values[rows], 1
         out[f"map:{name}"] = {**pack(values, len(rows)).to_json(), "block": block, "units": m.units,

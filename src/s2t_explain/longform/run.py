@@ -263,9 +263,6 @@ class _LongJob:
     speech: np.ndarray | None  # 10 ms speech frames of the whole file, to snap word edges (None: no snap)
     files: dict[int, str] = field(default_factory=dict)  # window index -> its result file name
 
-    def config(self) -> dict[str, Any]:
-        return run_config(self.stream, self.model, self.decoding, self.saliency, self.options, self.maps)
-
     def result(self, w: Window, folder: RunFolder | None) -> Explanation | None:
         """The window's result: read back from a resumed folder, or computed (and saved)."""
         file = folder.path / "windows" / f"w{w.index:04d}.npz" if folder is not None else None
@@ -308,5 +305,5 @@ class _LongJob:
     def write_index(self, long: LongResult, folder: RunFolder | None, done: bool) -> None:
         if folder is not None:
             files = [self.files.get(w.index) for w in long.windows]
-            write_json(folder.path / "index.json", index_document(long, self.config(), files, done,
+            write_json(folder.path / "index.json", index_document(long, folder.config, files, done,
                                                                   self.options.heads))

@@ -148,7 +148,6 @@ class StudyRun:
         self.out = Path(out)
         self.results, self.failures = self.out / "results", self.out / "failures"
         self.counts = {"done": 0, "computed": 0, "failed": 0}
-        self.t0 = time.perf_counter()
 
     def config(self) -> dict[str, Any]:
         return run_config(self.model, self.corpus.path.resolve(), self.options, self.corpus.name, self.corpus.options)
@@ -157,6 +156,7 @@ class StudyRun:
         return isinstance(item, Utterance) and (self.results / f"{item.id}.json").exists()
 
     def run(self, progress: bool = True, executor: Executor | None = None) -> RunSummary:
+        t0 = time.perf_counter()
         # read up to the first utterance left to compute (complete ones are only counted): workers
         # start only when there is one, and a finished run starts none
         stream = _sliced(self.corpus, self.limit, self.shard)
@@ -187,7 +187,7 @@ class StudyRun:
                 self.on_workers(todo, workers)
         c = self.counts
         return RunSummary(c["done"], c["computed"], c["failed"], c["done"] + c["computed"] + c["failed"],
-                          time.perf_counter() - self.t0)
+                          time.perf_counter() - t0)
 
     def pending(self, items: Iterable[Utterance | BadLine]) -> Iterator[Utterance]:
         """The utterances left to compute (checked again, under the lock); bad entries are recorded
