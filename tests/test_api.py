@@ -89,7 +89,7 @@ def test_every_list_matches_its_registry():
     assert s2t.list_models() == ["whisper-tiny.en", "whisper-base"]
     assert s2t.list_tasks() == ["transcribe", "translate"]
     assert "it" in s2t.list_languages() and len(s2t.list_languages()) == 100
-    assert s2t.list_presets() == ["fast", "paper"]
+    assert s2t.list_presets() == ["faithful", "fast", "paper"]
     pairs = [(s2t.list_head_sets, HEAD_SETS), (s2t.list_scorers, SCORERS), (s2t.list_estimators, ESTIMATORS),
              (s2t.list_pooling, POOLING), (s2t.list_normalizations, NORMALIZATIONS),
              (s2t.list_correlations, CORRELATIONS), (s2t.list_text_metrics, TEXT_METRICS),
@@ -156,3 +156,23 @@ def test_a_new_mask_family_is_one_registered_class():
         INPUT_MASKS._items.pop("time-stripes")
     with pytest.raises(OptionError, match="unknown input mask family 'time-stripes'; choose one of: superpixels, grid"):
         s2t.InputSaliencyOptions(masks="time-stripes")
+
+
+def test_each_command_defaults_to_its_preset():
+    """explain and study default to the faithful preset; timestamps, align-bench and long audio to fast."""
+    from s2t_explain.cli.common import saliency_options
+    from s2t_explain.cli.main import build_parser
+
+    parser = build_parser()
+    for argv, long_audio, name in [
+        (["explain", "a.wav", "-o", "out"], False, "faithful"),
+        (["explain", "a.wav", "-o", "out"], True, "fast"),
+        (["study", "--manifest", "m.jsonl", "-o", "run"], False, "faithful"),
+        (["timestamps", "a.wav"], False, "fast"),
+        (["align-bench", "--manifest", "m.jsonl"], False, "fast"),
+        (["explain", "a.wav", "-o", "out", "--preset", "paper"], True, "paper"),  # an explicit preset wins
+    ]:
+        assert saliency_options(parser.parse_args(argv), long_audio=long_audio) == s2t.preset(name), argv
+    masks = saliency_options(parser.parse_args(["explain", "a.wav", "-o", "o", "--masks", "64", "--perturb-dtype",
+                                                "float32"]))
+    assert masks.input.n_masks == 64 and masks.precision == "float32"  # type: ignore[union-attr]

@@ -4,7 +4,7 @@
 >>> model = s2t.load_model("whisper-tiny.en")
 >>> result = s2t.explain_attention(model, "clip.wav")
 >>> result.transcript.text, result["attention"].values.shape   # (L, H, I, T')
->>> result = s2t.explain(model, "clip.wav", saliency="fast", decoding=s2t.DecodingOptions(beam_size=5))
+>>> result = s2t.explain(model, "clip.wav", decoding=s2t.DecodingOptions(beam_size=5))  # preset "faithful"
 
 Every argument after ``audio`` is keyword-only and named for what it is: ``decoding=``
 (:class:`DecodingOptions`), ``saliency=`` (:class:`SaliencyOptions` or a preset name), ``text=``
@@ -33,7 +33,7 @@ from .explainers.run import explain_maps
 from .features import Features
 from .models.base import SpeechToTextModel
 from .results.explanation import Explanation
-from .saliency.options import SaliencyOptions, preset
+from .saliency.options import DEFAULT_PRESET, SaliencyOptions, preset
 from .timebase import SAMPLE_RATE, frame_times
 
 
@@ -182,7 +182,7 @@ def explain(
     audio: Audio | Prepared,
     *,
     maps: str | tuple[str, ...] | list[str] | None = None,
-    saliency: SaliencyOptions | str = "fast",
+    saliency: SaliencyOptions | str = DEFAULT_PRESET,
     decoding: DecodingOptions = DecodingOptions(),
     text: str | None = None,
     progress: bool = True,
@@ -193,7 +193,9 @@ def explain(
 
     ``maps`` names what to compute (``list_maps()``; groups ``all``, ``spes``, ``methods``;
     cross-attention always comes). ``saliency`` is a :class:`SaliencyOptions` or a preset name
-    (``fast``, ``paper``); ``progress`` shows a bar per SPES map (masks/s and reliability).
+    (``faithful``: the paper's setting at the masks it needs, the default; ``fast``: a quick look
+    that is not the paper's map; ``paper``: all 20000 masks); ``progress`` shows a bar per SPES
+    map (masks/s and reliability).
     ``executor`` (``s2t_explain.executors``: local worker processes, Ray) spreads each SPES map's
     masks over workers; the maps equal this process's for the same seed. ``audio`` is a file, an
     array at the model's rate or a :class:`Prepared` (an array at another rate: ``prepare(model,

@@ -82,7 +82,8 @@ def assert_fits(value: Any, hint: Any, where: str = "record") -> None:
     containers = [a for a in arms if is_typeddict(a) or get_origin(a) in (dict, list)]
     if not containers:
         scalars = tuple(t for a in arms for t in ((int, float) if a is float else (a,)))
-        assert isinstance(value, scalars) and not isinstance(value, bool), f"{where}: {value!r} is not {hint}"
+        assert isinstance(value, scalars) and (bool in arms or not isinstance(value, bool)), \
+            f"{where}: {value!r} is not {hint}"
         return
     (hint,) = containers
     if is_typeddict(hint):
@@ -108,7 +109,9 @@ def test_schema_matches_what_analyze_writes(analyze, tmp_path):
     # ("warnings" only when the input file had something to warn about: a truncated WAV)
     assert list(record) == [k for k in get_type_hints(UtteranceRecord) if k != "warnings"]
     assert RECORD_KEYS == UtteranceRecord.__required_keys__
-    assert UtteranceRecord.__optional_keys__ == {"reference_score", "methods", "tokens", "pairs", "warnings"}
+    assert UtteranceRecord.__optional_keys__ == {"reference_score", "methods", "tokens", "pairs", "warnings",
+                                                 "fidelity"}
+    assert record["fidelity"]["kind"] == "paper" and record["fidelity"]["target"] == 0.95  # the default preset
     # the asked pair: grad-encoder was planted as a copy of SM_H, so they agree exactly
     assert list(record["pairs"]) == ["grad-encoder:spes-encoder"]
     assert record["pairs"]["grad-encoder:spes-encoder"]["r"]["pearson"] == pytest.approx(1.0)
@@ -134,7 +137,7 @@ def test_schema_matches_what_analyze_writes(analyze, tmp_path):
 
 def test_schema_without_reference_or_faithfulness(analyze, tmp_path):
     record = written(analyze(reference=None, faithfulness="off", pairs=()), tmp_path)
-    assert set(record) == RECORD_KEYS | {"methods", "tokens"}  # no reference_score, no pairs asked for
+    assert set(record) == RECORD_KEYS | {"methods", "tokens", "fidelity"}  # no reference_score, no pairs asked for
     assert record["faithfulness"] == {} and record["reference"] is None
     check_record(record, "u0.json")
 

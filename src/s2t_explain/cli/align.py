@@ -16,6 +16,7 @@ from ..errors import OptionError
 from ..explainers.catalog import needs_spes
 from ..files import write_json, write_text
 from ..results.explanation import Explanation
+from ..saliency.options import QUICK_PRESET
 from .common import (
     add_model_args,
     add_saliency_args,
@@ -51,7 +52,7 @@ def add_timestamps(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", default="json", choices=FORMATS, help="printed format (default: %(default)s)")
     p.add_argument("-o", "--out", default=None, help="also write STEM.json, STEM.srt and STEM.vtt here")
     add_model_args(p)
-    add_saliency_args(p, tuning=False)
+    add_saliency_args(p, tuning=False, default=QUICK_PRESET)
     add_longform_args(p)
     p.set_defaults(run=run_timestamps)
 
@@ -188,7 +189,7 @@ def add_align_bench(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--out", default=None, help="a run folder: each utterance's result (results/ID.npz, so an "
                    "interrupted run resumes), failures/ and the table (align_bench.json, align_bench.md)")
     add_model_args(p, decoding=False)
-    add_saliency_args(p, tuning=False)
+    add_saliency_args(p, tuning=False, default=QUICK_PRESET)
     p.set_defaults(run=run_align_bench)
 
 

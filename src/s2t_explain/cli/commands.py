@@ -138,6 +138,7 @@ def run_explain(args: argparse.Namespace) -> int:
             raise OptionError("--workers/--ray spread one clip's masks; for a long recording run it without "
                               "them (its windows run one after another)")
         sources = ("attention", *(m for m in ("spes-encoder", "spes-input") if m in maps))
+        saliency = saliency_options(args, long_audio=True)  # fast unless --preset says otherwise
         return _run_long(args, status, (model, decoding, stream), out, saliency, sources, maps)
     if workers is not None:
         status.say(f"saliency masks on {workers.describe()}")

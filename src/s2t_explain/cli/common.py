@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..decoding import DecodingOptions
-from ..dtypes import DTYPE_NAMES
+from ..dtypes import DTYPE_NAMES, PRECISIONS
 from ..errors import OptionError
 from ..executors import Executor, executor_for
 from ..files import write_json
@@ -22,7 +22,7 @@ from ..plots.saliency import save_figure
 from ..results.explanation import Explanation
 from ..saliency.catalog import SCORERS
 from ..saliency.estimators import ESTIMATORS
-from ..saliency.options import ACCUMULATE, PRESETS, SaliencyOptions, preset, with_masks
+from ..saliency.options import ACCUMULATE, DEFAULT_PRESET, PRESETS, QUICK_PRESET, SaliencyOptions, preset, with_masks
 from ..tasks import TASKS
 from .progress import Status
 
@@ -79,9 +79,12 @@ def chosen_maps(args: argparse.Namespace, saliency: SaliencyOptions) -> tuple[st
     return requested_maps([*spec, *args.methods], saliency)
 
 
-def add_saliency_args(p: argparse.ArgumentParser, tuning: bool = True) -> None:
+def add_saliency_args(p: argparse.ArgumentParser, tuning: bool = True, default: str = DEFAULT_PRESET) -> None:
     """--preset, --masks, --encoder-masks; with ``tuning`` also the engine's settings."""
-    p.add_argument("--preset", default="fast", choices=list(PRESETS), help="saliency preset (default: %(default)s)")
+    long_audio = f"; {QUICK_PRESET} for long audio" if default != QUICK_PRESET else ""
+    p.add_argument("--preset", default=None, choices=list(PRESETS),
+                   help=f"saliency preset (default: {default}{long_audio})")
+    p.set_defaults(default_preset=default)
     p.add_argument("--masks", type=int, default=None, help="input-saliency (SM_X) mask budget (default: the preset's)")
     p.add_argument("--encoder-masks", type=int, default=None, help="encoder-saliency (SM_H) mask budget")
     if not tuning:
@@ -93,8 +96,9 @@ def add_saliency_args(p: argparse.ArgumentParser, tuning: bool = True) -> None:
     p.add_argument("--batch-size", type=_batch_size, default=None, metavar="B|auto",
                    help="perturbations per forward pass; auto: double from 8 while masks/s rises and it fits")
     p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--perturb-dtype", dest="precision", default=None, choices=list(DTYPE_NAMES),
-                   help="run the perturbation passes in this precision (autocast); the clean pass and the "
+    p.add_argument("--perturb-dtype", dest="precision", default=None, choices=list(PRECISIONS),
+                   help="run the perturbation passes in this precision (autocast; auto: bfloat16 where "
+                   "the hardware has it); the clean pass and the "
                    "cross-attention capture stay in --dtype (default: float32)")
     p.add_argument("--accumulate", default=None, choices=list(ACCUMULATE),
                    help="where perturbation scores are summed: on the model's device (copied back at "
@@ -131,9 +135,11 @@ def _batch_size(text: str) -> int | str:
         raise argparse.ArgumentTypeError(f"expected a number or auto, got {text!r}") from None
 
 
-def saliency_options(args: argparse.Namespace) -> SaliencyOptions:
-    """The preset with the arguments' changes (which maps are computed is ``--maps``)."""
-    opts = with_masks(preset(args.preset), args.masks, args.encoder_masks)
+def saliency_options(args: argparse.Namespace, long_audio: bool = False) -> SaliencyOptions:
+    """The preset with the arguments' changes (which maps are computed is ``--maps``); without
+    ``--preset``, the command's default (``fast`` for ``long_audio``: one map per 30-s window)."""
+    name = args.preset or (QUICK_PRESET if long_audio else args.default_preset)
+    opts = with_masks(preset(name), args.masks, args.encoder_masks)
     fields = ("target_reliability", "scorer", "estimator", "batch_size", "seed", "precision", "accumulate",
               "compile")
     changes: dict[str, Any] = {k: getattr(args, k, None) for k in fields if getattr(args, k, None) is not None}

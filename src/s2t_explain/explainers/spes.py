@@ -14,15 +14,22 @@ from ..errors import OptionError
 from ..results.maps import Cost, Map
 from ..saliency.catalog import SCORER_UNITS
 from ..saliency.engine import MapRun
+from ..saliency.explain import pass_precision
+from ..saliency.fidelity import assess
 from .base import Explainer, Session
 from .catalog import EXPLAINERS
 
 
 class SpesExplainer(Explainer):
-    def spes_map(self, session: Session, run: MapRun, batch_size: int) -> Map:
-        """The map of ``run``: cost in batched passes, its reliability record and the SPES options."""
+    which = "input"  # whose perturbation passes make the map (``SaliencyJob`` plans)
+
+    def spes_map(self, session: Session, run: MapRun, batch_size: int, extra: dict | None = None) -> Map:
+        """The map of ``run``: cost in batched passes, its reliability record (with the precision
+        its passes ran in, and ``extra``) and the SPES options."""
         passes = math.ceil(run.n_masks / batch_size) if batch_size else 0
-        return self.new_map(run.values, Cost(run.seconds, forward=passes), reliability=run.summary(),
+        record = {**run.summary(), "precision": pass_precision(session.saliency.precision, session.model.device,
+                                                              self.which), **(extra or {})}
+        return self.new_map(run.values, Cost(run.seconds, forward=passes), reliability=record,
                             options=session.saliency_record(), units=SCORER_UNITS.get(session.saliency.scorer))
 
 
@@ -32,11 +39,14 @@ class InputSpes(SpesExplainer):
         if session.saliency.input is None:
             raise OptionError("spes-input needs input saliency options (SaliencyOptions.input is None)")
         run, _ = session.input_runs()
-        return self.spes_map(session, run, session.job().batch_sizes.get("input", 0))
+        fidelity = assess(session.saliency, run.reliability_pooled, run.n_masks)
+        return self.spes_map(session, run, session.job().batch_sizes.get("input", 0),
+                             {"fidelity": fidelity.record()})
 
 
 @EXPLAINERS.register("spes-encoder")
 class EncoderSpes(SpesExplainer):
+    which = "encoder"
     def explain(self, session: Session) -> Map:
         if session.saliency.encoder is None:
             raise OptionError("spes-encoder needs encoder saliency options (SaliencyOptions.encoder is None)")

@@ -196,6 +196,7 @@ def _notes(result: Explanation, rows: np.ndarray) -> list[str]:
         notes.append("This result has no encoder-output saliency (SM_H): only SM_X is compared.")
     if len(rows) == 1:
         notes.append("One token: correlations over tokens are over this token's row alone.")
+    notes.extend(result.fidelity_notes())  # a setting below the fidelity target to the paper's map says so
     return notes
 
 

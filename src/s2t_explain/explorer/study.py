@@ -12,7 +12,7 @@ import numpy as np
 
 from ..errors import AudioError, ResultError
 from ..results import Explanation
-from ..study.report import build_report, load_records
+from ..study.report import build_report, fidelity_summary, load_records
 from .data import PageOptions
 from .page import write_page
 
@@ -74,6 +74,7 @@ def study_data(run: Path, records: list, failures: list, tables: dict[str, list[
                f"{seconds / 60:.1f} min of computation; mean split-half reliability SM_X "
                f"{_mean(rel['input'])}, SM_H {_mean(rel['encoder'])}")
     notes = [] if records else ["This run has no finished utterances yet."]
+    notes += [line.strip().replace("**", "") for line in fidelity_summary(records)]
     main = [r for r in tables["agreement"] if r["statistic"] == "pearson"]
     utterances = []
     for r in records:

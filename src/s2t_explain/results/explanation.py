@@ -258,7 +258,13 @@ class Explanation:
             pooled = f", pooled to encoder frames {rp:.2f}" if rp is not None else ""
             warn = "  (LOW: mostly noise; use more masks)" if not r >= LOW_RELIABILITY else ""  # NaN is low too
             lines.append(f"{title}: {run['n_masks']} masks, split-half reliability {r:.2f}{pooled}{warn}")
-        return "\n".join(lines)
+        return "\n".join(lines + self.fidelity_notes())
+
+    def fidelity_notes(self) -> list[str]:
+        """One line per map whose setting misses the fidelity target of ``saliency.fidelity`` (not
+        the paper's SM_X, or too few masks for it): why, with the measured fidelity and bias."""
+        records = [(m.reliability or {}).get("fidelity") or {} for m in self.maps.values()]
+        return [f"fidelity: {r['note']}" for r in records if r.get("note")]
 
     def reliability_note(self, name: str) -> str:
         """Short note for a figure: masks and reliability of map ``name`` ("" if it was not computed)."""

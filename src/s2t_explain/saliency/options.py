@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from ..dtypes import DTYPE_NAMES
+from ..dtypes import PRECISIONS
 from ..errors import OptionError
 from .masks import ENCODER_MASKS, INPUT_MASKS, check_design
 
@@ -81,8 +81,10 @@ ACCUMULATE = ("auto", "device", "host")
 class SaliencyOptions:
     """Everything one saliency run needs: the two maps' options (None = skip that map) and the
     engine's settings shared by both. Defaults are the paper's (20000 SM_X masks, KL, mean);
-    ``preset("fast")`` is the CPU demo. ``dataclasses.replace`` to change a field; names of
-    scorers, estimators and baselines are checked against their registries when made.
+    ``preset("faithful")`` (the default of explain and study) is the paper's setting at the masks
+    it needs, ``preset("fast")`` a quick look that is not the paper's map. ``dataclasses.replace``
+    to change a field; names of scorers, estimators and baselines are checked against their
+    registries when made.
     """
 
     input: InputSaliencyOptions | None = field(default_factory=InputSaliencyOptions)
@@ -95,7 +97,8 @@ class SaliencyOptions:
     target_reliability: float | None = None  # stop early once split-half reliability reaches it
     check_every: int = 64  # masks between reliability checks (fixed, so stopping ignores batch size)
     precision: str = "float32"  # (ours) perturbation passes under autocast to this dtype ("bfloat16", "float16");
-    #                             the clean pass and cross-attention capture keep the model's own dtype
+    #                             the clean pass and cross-attention capture keep the model's own dtype; "auto":
+    #                             bfloat16 where it is native and faster (see saliency.explain.pass_precision)
     accumulate: str = "auto"  # (ours) where scores are summed: "device" (the model's, copied back at checks),
     #                           "host", or "auto" = the device unless it is the CPU (see ACCUMULATE)
     compile: bool = False  # (ours) torch.compile the perturbation passes (see the README for when it pays)
@@ -107,8 +110,8 @@ class SaliencyOptions:
             raise OptionError(f"target reliability must be in (0, 1), got {self.target_reliability}")
         if self.seed < 0:
             raise OptionError(f"seed must be >= 0, got {self.seed}")
-        if self.precision not in DTYPE_NAMES:
-            raise OptionError(f"unknown precision {self.precision!r}; use one of: {', '.join(DTYPE_NAMES)}")
+        if self.precision not in PRECISIONS:
+            raise OptionError(f"unknown precision {self.precision!r}; use one of: {', '.join(PRECISIONS)}")
         if self.accumulate not in ACCUMULATE:
             raise OptionError(f"unknown accumulate {self.accumulate!r}; use one of: {', '.join(ACCUMULATE)}")
         if self.check_every < 1:
@@ -148,21 +151,36 @@ def _check_common(n_masks: int, p: float, design: str) -> None:
 # instead of about 1800 per granularity, i.e. regions of roughly 0.1-0.3 s x 5-15 mel bins.
 COARSE_GRANULARITIES = (130, 215, 320)
 
+# (ours) SM_X masks of the default preset: the paper's setting needs about this many for pooled
+# SM_X fidelity 0.95 to its converged map (split-half reliability 0.9025) on the reference clips;
+# see the README's fidelity section (benchmarks/fidelity.py). 20% of the paper's 20000.
+FAITHFUL_MASKS = 4096
+
 PRESETS: dict[str, SaliencyOptions] = {
-    # (ours) A 2-core CPU demo: coarse segmentation and the joint regression estimator, which on
-    # the bundled 3.7 s clip reaches split-half reliability 0.8 after about 330 masks (the paper's
-    # mean estimator at this segmentation needs about 600; at the paper's segmentation it is at
-    # 0.30 after 2000). See the README's convergence section.
+    # (ours) The default: the paper's setting (its segmentation, iid masks, p = 0.5, KL, the mean
+    # estimator) with the masks its pooled SM_X needs for fidelity 0.95 (SM_H: as many, 2 minutes),
+    # bfloat16 perturbation passes where the hardware computes them natively. About 13 minutes of
+    # 2 CPU cores for a 4-second clip with whisper-tiny.en (23 in float32).
+    "faithful": SaliencyOptions(
+        input=InputSaliencyOptions(n_masks=FAITHFUL_MASKS), encoder=EncoderSaliencyOptions(n_masks=FAITHFUL_MASKS),
+        precision="auto",
+    ),
+    # (ours) A quick look on a 2-core CPU (2.5 minutes for the demo clip): coarse segmentation and the
+    # joint regression estimator, which reach split-half reliability 0.8 after about 330 masks, but
+    # converge to *another* map than the paper's (pooled SM_X r about 0.66-0.8 with it; every result
+    # made with it says so, see saliency.fidelity). For timestamps, long audio and first looks.
     "fast": SaliencyOptions(
         input=InputSaliencyOptions(n_masks=512, granularities=COARSE_GRANULARITIES),
         encoder=EncoderSaliencyOptions(n_masks=1024),
         estimator="regression",
     ),
-    # The paper's settings (about 2 h of CPU per short utterance with whisper-tiny.en).
+    # The paper's settings, all 20000 masks (about 2 h of CPU per short utterance with whisper-tiny.en).
     "paper": SaliencyOptions(
         input=InputSaliencyOptions(), encoder=EncoderSaliencyOptions(n_masks=2000)
     ),
 }
+DEFAULT_PRESET = "faithful"  # explain and study; timestamps, align-bench and long audio use "fast"
+QUICK_PRESET = "fast"
 
 
 def list_presets() -> list[str]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import OptionError
-from ..saliency.options import SaliencyOptions, preset
+from ..saliency.options import DEFAULT_PRESET, SaliencyOptions, preset
 
 # deletion/insertion scoring: name -> the scorings run ("decode": re-decode, "logprob": log-prob drop)
 FAITHFULNESS: dict[str, tuple[str, ...]] = {"decode": ("decode",), "logprob": ("logprob",),
@@ -32,7 +32,7 @@ class StudyOptions:
     a run folder resumes only with the same options.
     """
 
-    saliency: SaliencyOptions = field(default_factory=lambda: preset("fast"))
+    saliency: SaliencyOptions = field(default_factory=lambda: preset(DEFAULT_PRESET))
     pooling: str = "max"  # paper: 2D max pooling of SM_X to encoder frames
     normalization: str = "zscore"  # paper: per-token z-score; "minmax" option
     statistics: tuple[str, ...] = STATISTICS  # paper: Pearson; Spearman and Kendall tau beside it (ours)

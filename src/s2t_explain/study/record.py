@@ -41,6 +41,9 @@ Layout of ``results/ID.json`` (a JSON object)::
                        ``faithfulness`` beside CA's
   tokens               per explained token: label, kind, word class, probability, attention entropy,
                        per-token r of CA with SM_X / SM_H and with the cheap methods (:class:`TokenRecord`)
+  fidelity             SM_X's fidelity class (``saliency.fidelity``): kind (``paper``, ``measured``,
+                       ``unmeasured``), meets_target, pooled_fidelity (estimated r with the converged
+                       paper map), target, differs (how the setting differs from the paper's), note
 
 Nulls: every correlation, size, curve value, AUC, reliability and reference score may be null:
 non-finite numbers (NaN correlations of a constant map, for instance) are written as null, since
@@ -182,6 +185,17 @@ class PairRecord(TypedDict):
     per_token: list[float | None]  # Pearson r of each explained token's row
 
 
+class FidelityRecord(TypedDict):
+    """SM_X's fidelity class (``saliency.fidelity.Fidelity.record``)."""
+
+    kind: str  # "paper", "measured", "unmeasured"
+    meets_target: bool | None
+    pooled_fidelity: float | None  # estimated per-token r of pooled SM_X with the converged paper map
+    target: float
+    differs: list[str]  # how the setting differs from the paper's
+    note: str | None  # the one line a result below the target carries
+
+
 class UtteranceRecord(_CompleteRecord, total=False):
     """One utterance's ``results/ID.json``; see the module docstring for every key."""
 
@@ -190,6 +204,7 @@ class UtteranceRecord(_CompleteRecord, total=False):
     tokens: TokenRecord  # per-token analysis
     pairs: dict[str, PairRecord]  # "A:B" (map names) -> agreement, for StudyOptions.pairs
     warnings: list[str]  # about the input, when there are any (a truncated file: audio.header_warnings)
+    fidelity: FidelityRecord  # SM_X's fidelity class; absent in runs made before fidelity classes
 
 
 class _FailureBase(TypedDict):

@@ -285,6 +285,24 @@ def build_report(run: str | Path, figures: bool = True) -> dict[str, Any]:
     return tables
 
 
+def fidelity_summary(records: list[UtteranceRecord]) -> list[str]:
+    """One line on SM_X's fidelity to the paper's map (``saliency.fidelity``) when the run misses the
+    target (or does not record it: runs made before the fidelity classes); nothing when it meets it."""
+    found = [r["fidelity"] for r in records if "fidelity" in r]
+    if not found:
+        return ["Fidelity of SM_X to the paper's map: not recorded (a run made before fidelity classes).\n"] \
+            if records else []
+    below = [f for f in found if not f.get("meets_target")]
+    if not below:
+        return []
+    notes = list(dict.fromkeys(f["note"] for f in below if f.get("note")))
+    estimates = [f["pooled_fidelity"] for f in found if f.get("pooled_fidelity") is not None]
+    spread = (f" (estimated pooled fidelity {min(estimates):.2f}-{max(estimates):.2f})"
+              if estimates and found[0].get("kind") == "paper" else "")
+    head = f"**Fidelity: {len(below)} of {len(found)} utterances below the target{spread}**: "
+    return [head + (notes[0] if len(notes) == 1 else f"{notes[0]} (and {len(notes) - 1} other notes)") + "\n"]
+
+
 def summary_markdown(run: Path, records: list[UtteranceRecord], failures: list[FailureRecord],
                      tables: dict[str, list[Row]]) -> str:
     main = [r for r in tables["agreement"]
@@ -301,6 +319,7 @@ def summary_markdown(run: Path, records: list[UtteranceRecord], failures: list[F
         f"{len(records)} utterances ({len(failures)} failed), model {model}, masks {masks}, "
         f"{seconds / 60:.1f} min of computation. Split-half reliability: SM_X mean "
         f"{mean_x:.2f}, SM_H mean {mean_h:.2f}.\n",
+        *fidelity_summary(records),
         "## Agreement (Pearson r, mean over utterances, 95% bootstrap interval)\n",
         markdown(main, ["pair", "granularity", "mean", "ci_low", "ci_high", "n"]),
         "## Faithfulness (AUC / 100 of the deletion and insertion curves)\n",

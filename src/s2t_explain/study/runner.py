@@ -35,6 +35,7 @@ from ..files import write_json
 from ..models.base import SpeechToTextModel
 from ..results.explanation import Explanation
 from ..runfolder import RunFolder, attempt, failure_reason, stops_the_run
+from ..saliency.fidelity import assess
 from .options import StudyOptions
 from .record import FailureRecord, UtteranceRecord
 from .utterance import analyze
@@ -60,11 +61,13 @@ def run_config(model: SpeechToTextModel, manifest: Path, options: StudyOptions, 
     """What ``run.json`` records; a resumed run must match on ``CONFIG_KEYS`` (not the manifest's
     path nor its format: a moved or converted corpus resumes). Task, language and the extra pairs
     are keys of their own (task and language were arguments before, pairs are new; null when none),
-    so folders of earlier versions resume."""
+    so folders of earlier versions resume. ``fidelity`` (SM_X's fidelity class, from the options)
+    is recorded for readers, not compared."""
     stored = {k: v for k, v in asdict(options).items() if k not in ("task", "language", "pairs")}
     return {"version": RUN_VERSION, "model": model.name, "manifest": str(manifest), "format": corpus_format,
             "format_options": corpus_options or {}, "task": options.task, "language": options.language,
-            "pairs": list(options.pairs) or None, "options": json.loads(json.dumps(stored))}
+            "pairs": list(options.pairs) or None, "options": json.loads(json.dumps(stored)),
+            "fidelity": assess(options.saliency).record()}  # SM_X's class (saliency.fidelity); not compared
 
 
 Outcome = tuple[Explanation, UtteranceRecord]

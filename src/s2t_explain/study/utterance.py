@@ -35,11 +35,20 @@ from ..pipeline import Prepared, explain, prepare
 from ..pooling import pool
 from ..results.explanation import Explanation
 from ..results.maps import Map
+from ..saliency.fidelity import assess
 from .faithfulness import CurveScorer, faithfulness_curves
 from .methods import compare_methods, method_maps, token_analysis
 from .options import StudyOptions
 from .pairs import compare_pairs
-from .record import RELIABILITY_KEYS, STUDY_MAPS, Comparison, FaithfulnessRecord, Timings, UtteranceRecord
+from .record import (
+    RELIABILITY_KEYS,
+    STUDY_MAPS,
+    Comparison,
+    FaithfulnessRecord,
+    FidelityRecord,
+    Timings,
+    UtteranceRecord,
+)
 
 EXPLANATIONS = ("CA", "SMX-pooled", "SMX", "SMH")  # the maps judged by faithfulness and size
 
@@ -131,6 +140,10 @@ def analyze(model: SpeechToTextModel, utterance: Utterance, options: StudyOption
         record["pairs"] = _jsonable(compare_pairs(result, options.pairs, result.text_rows(options.include_eos),
                                                   options.statistics, options.pooling, options.attention_heads,
                                                   options.normalization))
+    if "spes-input" in result:  # SM_X's fidelity class, from the study's options and this run's reliability
+        run = result["spes-input"].reliability or {}
+        record["fidelity"] = cast(FidelityRecord, assess(options.saliency, run.get("reliability_pooled"),
+                                                         run.get("n_masks")).record())
     return result, _jsonable(record)
 
 
