@@ -145,11 +145,24 @@ def headline(ca: np.ndarray, smx: np.ndarray, smh: np.ndarray) -> dict:
     return out
 
 
+def converged(figures: dict, rel_x: float, rel_h: float) -> dict:
+    """The reference's figures brought to its converged maps: a correlation with a map of split-half
+    reliability R is attenuated by sqrt(R) (CA itself has no sampling noise)."""
+    sx, sh = 1 / np.sqrt(rel_x), 1 / np.sqrt(rel_h)
+    scale = lambda d, s: {k: v * s for k, v in d.items()}  # noqa: E731
+    return {"CA-SM_X": scale(figures["CA-SM_X"], sx), "CA-SM_H": scale(figures["CA-SM_H"], sh),
+            "SM_X-SM_H": figures["SM_X-SM_H"] * sx * sh}
+
+
 def bias(cheap: dict, ref: dict, key: str) -> dict:
-    b = {"all": cheap[key]["all"] - ref[key]["all"], "best": cheap[key]["best"] - ref[key]["best"]}
-    layers = cheap[key]["layer"] - ref[key]["layer"]
-    b["layer"] = float(layers[np.argmax(np.abs(layers))])
-    return b
+    """cheap - reference for one pair: all heads and layers, the best head, and per layer (an array:
+    averaged over clips before the layer with the largest |bias| is picked, see ``worst_layer``)."""
+    return {"all": cheap[key]["all"] - ref[key]["all"], "best": cheap[key]["best"] - ref[key]["best"],
+            "layer": np.asarray(cheap[key]["layer"]) - np.asarray(ref[key]["layer"])}
+
+
+def worst_layer(layers: np.ndarray) -> float:
+    return float(layers[np.argmax(np.abs(layers))])
 
 
 class Clip:
@@ -162,7 +175,9 @@ class Clip:
         self.smx_ref = ref.arrays["spes_input_pooled"].astype(np.float64)[self.rows]
         self.smx_full_ref = ref.arrays["spes_input"].astype(np.float64)[self.rows]
         self.smh_ref = ref.arrays["spes_encoder"].astype(np.float64)[self.rows]
-        self.reference = headline(self.ca, self.smx_ref, self.smh_ref)
+        # the study's figures from the reference maps, brought to the converged maps (what a setting's
+        # figures should approach; its own noise then shows as a bias, as it does in a study)
+        self.reference = converged(headline(self.ca, self.smx_ref, self.smh_ref), ref.rel("pooled"), ref.rel("encoder"))
         self.stride = 2
 
     def job(self, granularities: tuple[int, ...]):  # type: ignore[no-untyped-def]
@@ -218,7 +233,9 @@ def input_row(clip: Clip, setting: Setting, n: int) -> dict:
 
 def encoder_row(clip: Clip, estimator: str, n: int) -> dict:
     pool_size = clip.ref.meta["pool"]["encoder"]
-    scores = clip.ref.arrays["encoder_scores"][: min(n, pool_size)].astype(np.float64)
+    if n > pool_size:
+        raise SystemExit(f"SM_H budget {n} > the reference's evaluation pool ({pool_size})")
+    scores = clip.ref.arrays["encoder_scores"][:n].astype(np.float64)
     smh = estimate(clip.encoder_family(), scores, estimator)[clip.rows]
     r = per_token_r(smh, clip.smh_ref)
     cheap = headline(clip.ca, clip.smx_ref, smh)
@@ -244,7 +261,8 @@ def default_row(clip: Clip) -> dict:
     smx_full = estimate(family_x, scores_x[:nx], "mean")[clip.rows]
     smx, smh = pool(smx_full, clip.stride, "max"), estimate(family_h, scores_h[:nh], "mean")[clip.rows]
     ref_pooled, ref_smh = ref_x["pooled"][clip.rows], ref_h["map"][clip.rows]
-    cheap, truth = headline(clip.ca, smx, smh), headline(clip.ca, ref_pooled, ref_smh)
+    truth = converged(headline(clip.ca, ref_pooled, ref_smh), ref_x["reliability_pooled"], ref_h["reliability"])
+    cheap = headline(clip.ca, smx, smh)
     r_pooled, r_h = per_token_r(smx, ref_pooled), per_token_r(smh, ref_smh)
     return {
         "masks": nx, "encoder_masks": nh, "reference_masks": len(scores_x) - nx,
@@ -268,8 +286,8 @@ def print_default_table(per_clip: dict[str, dict]) -> None:
         bx, bh = r["bias_CA-SM_X"], r["bias_CA-SM_H"]
         print(f"| {name} | {r['reference_masks']:.0f} ({r['reference_reliability_pooled']:.3f}) | {r['seconds']:.0f} | "
               f"{r['r_pooled']:.3f} ({r['r_pooled_dis']:.3f}) | {r['r_h']:.3f} ({r['r_h_dis']:.3f}) | "
-              f"{bx['all']:+.3f} / {bx['layer']:+.3f} / {bx['best']:+.3f} | "
-              f"{bh['all']:+.3f} / {bh['layer']:+.3f} / {bh['best']:+.3f} | {r['bias_SM_X-SM_H']:+.3f} |")
+              f"{bx['all']:+.3f} / {worst_layer(bx['layer']):+.3f} / {bx['best']:+.3f} | "
+              f"{bh['all']:+.3f} / {worst_layer(bh['layer']):+.3f} / {bh['best']:+.3f} | {r['bias_SM_X-SM_H']:+.3f} |")
 
 
 def mean_rows(rows: list[dict]) -> dict:
@@ -278,6 +296,8 @@ def mean_rows(rows: list[dict]) -> dict:
     for key, value in rows[0].items():
         if isinstance(value, dict):
             out[key] = mean_rows([r[key] for r in rows])
+        elif isinstance(value, np.ndarray):
+            out[key] = np.mean([r[key] for r in rows], axis=0)
         else:
             out[key] = float(np.mean([r[key] for r in rows]))
     return out
@@ -293,7 +313,8 @@ def paper_masks_needed(refs: list[Reference]) -> float:
 
 
 def meets(row: dict) -> bool:
-    biases = [abs(v) for v in row["bias_CA-SM_X"].values()] + [abs(row["bias_SM_X-SM_H"])]
+    b = row["bias_CA-SM_X"]
+    biases = [abs(b["all"]), abs(b["best"]), abs(worst_layer(b["layer"])), abs(row["bias_SM_X-SM_H"])]
     return row["r_pooled_dis"] >= TARGET_FIDELITY and max(biases) <= TARGET_BIAS
 
 
@@ -306,7 +327,7 @@ def print_input_table(n: int, rows: dict[str, dict]) -> None:
         b = r["bias_CA-SM_X"]
         print(f"| {name} | {n} | {r['seconds']:.0f} | {r['r_full']:.3f} ({r['r_full_dis']:.3f}) | "
               f"{r['r_pooled']:.3f} ({r['r_pooled_dis']:.3f}) | "
-              f"{b['all']:+.3f} / {b['layer']:+.3f} / {b['best']:+.3f} | "
+              f"{b['all']:+.3f} / {worst_layer(b['layer']):+.3f} / {b['best']:+.3f} | "
               f"{r['bias_SM_X-SM_H']:+.3f} | {'yes' if meets(r) else 'no'} |")
 
 
@@ -317,7 +338,7 @@ def print_encoder_table(n: int, rows: dict[str, dict]) -> None:
     for name, r in rows.items():
         b = r["bias_CA-SM_H"]
         print(f"| {name} | {n} | {r['seconds']:.0f} | {r['r']:.3f} ({r['r_dis']:.3f}) | "
-              f"{b['all']:+.3f} / {b['layer']:+.3f} / {b['best']:+.3f} | {r['bias_SM_X-SM_H']:+.3f} |")
+              f"{b['all']:+.3f} / {worst_layer(b['layer']):+.3f} / {b['best']:+.3f} | {r['bias_SM_X-SM_H']:+.3f} |")
 
 
 def main() -> None:
@@ -355,11 +376,12 @@ def main() -> None:
           f"{TARGET_FIDELITY} (Spearman-Brown from the references); the target allows {TARGET_SHARE * needed:.0f}.")
     for s in args.settings:
         ok = [n for n in args.budgets if meets(mean_rows(everything["input"][n][s]))]
-        verdict = f"meets it at {ok[0]} masks" if ok else "does not meet it at any budget tried"
-        cheap = "within" if ok and ok[0] <= TARGET_SHARE * needed else "outside"
+        verdict = f"meets it at {min(ok)} masks" if ok else "does not meet it at any budget tried"
+        cheap = "within" if ok and min(ok) <= TARGET_SHARE * needed else "outside"
         print(f"- {s}: {verdict}" + (f" ({cheap} 25% of the paper's)" if ok else ""))
     if args.json:
-        args.json.write_text(json.dumps(everything, indent=1, default=float))
+        args.json.write_text(json.dumps(everything, indent=1,
+                                        default=lambda v: v.tolist() if isinstance(v, np.ndarray) else float(v)))
 
 
 if __name__ == "__main__":

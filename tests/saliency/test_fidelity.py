@@ -86,3 +86,16 @@ def test_results_say_their_fidelity_in_one_line(tiny_whisper):
     assert notes[0].startswith("fidelity: SM_X differs from the paper's setting (coarse segmentation 40/60")
     assert notes[0] in result.reliability_report()
     assert result["spes-encoder"].reliability["precision"] == "float32"  # type: ignore[index]
+
+
+def test_the_study_report_says_how_many_utterances_miss_the_target():
+    from s2t_explain.study.report import fidelity_summary
+
+    paper = preset(DEFAULT_PRESET)
+    good, noisy = assess(paper, 0.95, 4096).record(), assess(paper, 0.64, 512).record()
+    assert fidelity_summary([{"fidelity": good}, {"fidelity": good}]) == []  # type: ignore[list-item]
+    (line,) = fidelity_summary([{"fidelity": good}, {"fidelity": noisy}])  # type: ignore[list-item]
+    assert line.startswith("**Fidelity: 1 of 2 utterances below the target (estimated pooled fidelity 0.80-0.97)**")
+    assert "512 masks" in line
+    lines = fidelity_summary([{"fidelity": assess(paper).record()}, {}])  # type: ignore[list-item]
+    assert "not recorded for 1 of 2" in lines[0] and "1 of 1 utterances not known" in lines[1]

@@ -91,6 +91,21 @@ def test_resume_after_crash_and_failures(tmp_path, manifest, monkeypatch):
     assert again.calls == []
 
 
+def test_a_run_of_the_earlier_fast_default_is_told_how_to_resume(tmp_path, manifest, monkeypatch):
+    """Folders made when fast was the default: resuming with the new default names --preset fast."""
+    from s2t_explain.saliency.options import preset, with_masks
+
+    monkeypatch.setattr(runner, "analyze", FakeAnalysis())
+    out = tmp_path / "run"
+    fast = StudyOptions(saliency=with_masks(preset("fast"), 384, 1024))
+    run_study(Model(), manifest, out, fast, limit=1, progress=False)
+    with pytest.raises(OptionError, match="add --preset fast"):
+        run_study(Model(), manifest, out, StudyOptions(), limit=1, progress=False)
+    assert run_study(Model(), manifest, out, fast, limit=2, progress=False).computed == 1  # its own settings resume
+    stored = json.loads((out / "run.json").read_text())
+    assert stored["fidelity"]["kind"] == "measured" and stored["fidelity"]["meets_target"] is False
+
+
 def test_resume_refuses_other_settings(tmp_path, manifest, monkeypatch):
     monkeypatch.setattr(runner, "analyze", FakeAnalysis())
     out = tmp_path / "run"

@@ -112,7 +112,7 @@ def run_attention(args: argparse.Namespace) -> int:
 
 def add_explain(sub: argparse._SubParsersAction) -> None:
     p = audio_command(sub, "explain", "cross-attention plus saliency (SM_X, SM_H) of one audio file")
-    add_saliency_args(p)
+    add_saliency_args(p, long_audio_default=True)
     add_maps_args(p)
     add_scale_args(p, "each map's masks")
     p.add_argument("--heads", default="all", help="head set for the comparison figure (default: %(default)s)")

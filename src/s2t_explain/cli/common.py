@@ -79,9 +79,11 @@ def chosen_maps(args: argparse.Namespace, saliency: SaliencyOptions) -> tuple[st
     return requested_maps([*spec, *args.methods], saliency)
 
 
-def add_saliency_args(p: argparse.ArgumentParser, tuning: bool = True, default: str = DEFAULT_PRESET) -> None:
-    """--preset, --masks, --encoder-masks; with ``tuning`` also the engine's settings."""
-    long_audio = f"; {QUICK_PRESET} for long audio" if default != QUICK_PRESET else ""
+def add_saliency_args(p: argparse.ArgumentParser, tuning: bool = True, default: str = DEFAULT_PRESET,
+                      long_audio_default: bool = False) -> None:
+    """--preset, --masks, --encoder-masks; with ``tuning`` also the engine's settings. ``default``:
+    the command's preset; ``long_audio_default``: the command switches to ``fast`` on long audio."""
+    long_audio = f"; {QUICK_PRESET} for long audio" if long_audio_default else ""
     p.add_argument("--preset", default=None, choices=list(PRESETS),
                    help=f"saliency preset (default: {default}{long_audio})")
     p.set_defaults(default_preset=default)
@@ -138,7 +140,7 @@ def _batch_size(text: str) -> int | str:
 def saliency_options(args: argparse.Namespace, long_audio: bool = False) -> SaliencyOptions:
     """The preset with the arguments' changes (which maps are computed is ``--maps``); without
     ``--preset``, the command's default (``fast`` for ``long_audio``: one map per 30-s window)."""
-    name = args.preset or (QUICK_PRESET if long_audio else args.default_preset)
+    name = args.preset or (QUICK_PRESET if long_audio else getattr(args, "default_preset", DEFAULT_PRESET))
     opts = with_masks(preset(name), args.masks, args.encoder_masks)
     fields = ("target_reliability", "scorer", "estimator", "batch_size", "seed", "precision", "accumulate",
               "compile")

@@ -14,7 +14,6 @@ from ..errors import OptionError
 from ..results.maps import Cost, Map
 from ..saliency.catalog import SCORER_UNITS
 from ..saliency.engine import MapRun
-from ..saliency.explain import pass_precision
 from ..saliency.fidelity import assess
 from .base import Explainer, Session
 from .catalog import EXPLAINERS
@@ -27,8 +26,7 @@ class SpesExplainer(Explainer):
         """The map of ``run``: cost in batched passes, its reliability record (with the precision
         its passes ran in, and ``extra``) and the SPES options."""
         passes = math.ceil(run.n_masks / batch_size) if batch_size else 0
-        record = {**run.summary(), "precision": pass_precision(session.saliency.precision, session.model.device,
-                                                              self.which), **(extra or {})}
+        record = {**run.summary(), "precision": session.job().precisions[self.which], **(extra or {})}
         return self.new_map(run.values, Cost(run.seconds, forward=passes), reliability=record,
                             options=session.saliency_record(), units=SCORER_UNITS.get(session.saliency.scorer))
 

@@ -256,7 +256,9 @@ class Explanation:
                 lines.append(f"{title}: {run['n_masks']} masks (reliability not measured)")
                 continue
             pooled = f", pooled to encoder frames {rp:.2f}" if rp is not None else ""
-            warn = "  (LOW: mostly noise; use more masks)" if not r >= LOW_RELIABILITY else ""  # NaN is low too
+            # maps with a pooled reliability are compared pooled (the study's SM_X): judged by it
+            judged = rp if rp is not None else r
+            warn = "  (LOW: mostly noise; use more masks)" if not judged >= LOW_RELIABILITY else ""  # NaN is low too
             lines.append(f"{title}: {run['n_masks']} masks, split-half reliability {r:.2f}{pooled}{warn}")
         return "\n".join(lines + self.fidelity_notes())
 

@@ -85,6 +85,8 @@ class SaliencyJob:
         on_device = options.accumulate == "device" or (options.accumulate == "auto" and model.device.type != "cpu")
         self.staging = staging_on(model.device) if on_device else None  # scores summed on the model's device
         self.perturbed = model.compiled() if options.compile else model  # the model of the perturbation passes
+        # per map, resolved once here ("auto" depends on the hardware; workers get this process's choice)
+        self.precisions = {m: pass_precision(options.precision, model.device, m) for m in ("input", "encoder")}
 
     def __enter__(self) -> SaliencyJob:
         return self
@@ -105,7 +107,7 @@ class SaliencyJob:
 
     def _precision(self, which: str) -> AbstractContextManager:
         """Perturbation passes of map ``which`` under autocast to their precision (a no-op for float32)."""
-        precision = pass_precision(self.options.precision, self.model.device, which)
+        precision = self.precisions[which]
         if precision == "float32":
             return nullcontext()
         return torch.autocast(self.model.device.type, dtype=getattr(torch, precision))
@@ -217,7 +219,8 @@ class SaliencyJob:
             maps = [m for m in ("input", "encoder") if getattr(self.options, m) is not None]
             payload = {"model": self.model, "features": self.features, "n_frames": self.n_frames,
                        "states": self.states, "transcript": self.transcript, "options": self.options,
-                       "batch_sizes": {m: self.plan(m).settings.batch_size for m in maps}}
+                       "batch_sizes": {m: self.plan(m).settings.batch_size for m in maps},
+                       "precisions": self.precisions}
             self._workers = self.executor.open(_replica, payload)
         return self._workers
 
@@ -249,8 +252,8 @@ def pass_precision(option: str, device: torch.device, which: str) -> str:
     """
     if option != "auto":
         return option
-    if device.type == "cuda":
-        return "bfloat16" if torch.cuda.is_bf16_supported() else "float32"
+    if device.type == "cuda":  # native from compute capability 8 (Ampere); emulated (slow) before
+        return "bfloat16" if torch.cuda.get_device_capability(device)[0] >= 8 else "float32"
     if device.type == "cpu" and which == "input" and cpu_has_bfloat16():
         return "bfloat16"
     return "float32"
@@ -259,9 +262,10 @@ def pass_precision(option: str, device: torch.device, which: str) -> str:
 def _replica(payload: dict[str, Any]) -> SaliencyJob:
     """A worker's copy of the job (no progress bars, no executor of its own)."""
     payload = dict(payload)  # one payload may serve several replicas (in-process executors)
-    sizes = payload.pop("batch_sizes")
+    sizes, precisions = payload.pop("batch_sizes"), payload.pop("precisions")
     job = SaliencyJob(**payload, progress=False)
     job.batch_sizes.update(sizes)
+    job.precisions = precisions  # the main process's choice, whatever this worker's hardware
     return job
 
 

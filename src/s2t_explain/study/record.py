@@ -188,7 +188,7 @@ class PairRecord(TypedDict):
 class FidelityRecord(TypedDict):
     """SM_X's fidelity class (``saliency.fidelity.Fidelity.record``)."""
 
-    kind: str  # "paper", "measured", "unmeasured"
+    kind: str  # "paper", "measured", "unmeasured" ("none" never reaches a record: no SM_X, no key)
     meets_target: bool | None
     pooled_fidelity: float | None  # estimated per-token r of pooled SM_X with the converged paper map
     target: float

@@ -289,18 +289,19 @@ def fidelity_summary(records: list[UtteranceRecord]) -> list[str]:
     """One line on SM_X's fidelity to the paper's map (``saliency.fidelity``) when the run misses the
     target (or does not record it: runs made before the fidelity classes); nothing when it meets it."""
     found = [r["fidelity"] for r in records if "fidelity" in r]
-    if not found:
-        return ["Fidelity of SM_X to the paper's map: not recorded (a run made before fidelity classes).\n"] \
-            if records else []
-    below = [f for f in found if not f.get("meets_target")]
-    if not below:
-        return []
-    notes = list(dict.fromkeys(f["note"] for f in below if f.get("note")))
-    estimates = [f["pooled_fidelity"] for f in found if f.get("pooled_fidelity") is not None]
-    spread = (f" (estimated pooled fidelity {min(estimates):.2f}-{max(estimates):.2f})"
-              if estimates and found[0].get("kind") == "paper" else "")
-    head = f"**Fidelity: {len(below)} of {len(found)} utterances below the target{spread}**: "
-    return [head + (notes[0] if len(notes) == 1 else f"{notes[0]} (and {len(notes) - 1} other notes)") + "\n"]
+    missing = len(records) - len(found)
+    lines = [f"Fidelity of SM_X to the paper's map: not recorded for {missing} of {len(records)} utterances "
+             "(made before fidelity classes).\n"] if missing else []
+    below = [f for f in found if f.get("meets_target") is False]
+    unknown = [f for f in found if f.get("meets_target") is None]
+    estimates = [v for f in found if (v := f.get("pooled_fidelity")) is not None]
+    spread = f" (estimated pooled fidelity {min(estimates):.2f}-{max(estimates):.2f})" if estimates else ""
+    for group, what in ((below, "below the target"), (unknown, "not known")):
+        notes = list(dict.fromkeys(n for f in group if (n := f.get("note"))))
+        if group:
+            text = (notes[0] + (f" (and {len(notes) - 1} other notes)" if len(notes) > 1 else "")) if notes else ""
+            lines.append(f"**Fidelity: {len(group)} of {len(found)} utterances {what}{spread}**: {text}\n")
+    return lines
 
 
 def summary_markdown(run: Path, records: list[UtteranceRecord], failures: list[FailureRecord],

@@ -34,8 +34,9 @@ from ..executors.base import Executor
 from ..files import write_json
 from ..models.base import SpeechToTextModel
 from ..results.explanation import Explanation
-from ..runfolder import RunFolder, attempt, failure_reason, stops_the_run
+from ..runfolder import RunFolder, attempt, failure_reason, stops_the_run, stored_config
 from ..saliency.fidelity import assess
+from ..saliency.options import QUICK_PRESET, preset
 from .options import StudyOptions
 from .record import FailureRecord, UtteranceRecord
 from .utterance import analyze
@@ -73,6 +74,18 @@ def run_config(model: SpeechToTextModel, manifest: Path, options: StudyOptions, 
 Outcome = tuple[Explanation, UtteranceRecord]
 Analyze = Callable[..., Outcome]  # (model, utterance, options, task, language, stage=)
 CONFIG_KEYS = ("version", "model", "task", "language", "pairs", "options")  # what changes results: compared on resume
+
+
+def _hint_earlier_default(out: Path, config: dict[str, Any]) -> None:
+    """A folder made with the ``fast`` preset (the default before ``faithful``) asked to resume with
+    other saliency options: say how to resume it instead of only "options differ"."""
+    old = (stored_config(out) or {}).get("options", {}).get("saliency") or {}
+    fast = json.loads(json.dumps(asdict(preset(QUICK_PRESET))))
+    same_kind = (old.get("input") or {}).get("granularities") == fast["input"]["granularities"] \
+        and old.get("estimator") == fast["estimator"]
+    if same_kind and old != config["options"]["saliency"]:
+        raise OptionError(f"{out} was made with the fast preset (the default of earlier versions; now faithful): "
+                          "add --preset fast (with the masks it used) to resume it, or use a new output folder")
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -177,6 +190,7 @@ class StudyRun:
             if executor is not None and any(isinstance(it, Utterance) for it in ahead):
                 workers = stack.enter_context(executor.open(_worker_state, {"model": self.model,
                                                                             "analyze": self.analyze}))
+            _hint_earlier_default(self.out, self.config())
             folder = stack.enter_context(RunFolder(self.out, self.config(), keys=CONFIG_KEYS, shard=self.shard))
             self.results.mkdir(exist_ok=True)
             self.failures.mkdir(exist_ok=True)
