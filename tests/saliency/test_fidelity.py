@@ -34,7 +34,7 @@ def test_a_paper_run_is_judged_by_its_own_pooled_reliability():
     assert good.meets_target and good.note is None and good.pooled_fidelity == pytest.approx(np.sqrt(0.91))
     noisy = assess(options, reliability_pooled=0.64, masks=1024)
     assert noisy.meets_target is False and noisy.pooled_fidelity == pytest.approx(0.8)
-    assert "1024 masks" in noisy.note and "0.80 fidelity" in noisy.note and "\n" not in noisy.note  # type: ignore[operator]
+    assert "1024 masks" in noisy.note and "0.800 fidelity" in noisy.note and "\n" not in noisy.note  # type: ignore[operator]
     assert assess(options, reliability_pooled=TARGET_FIDELITY**2 + 1e-9).meets_target
 
 
@@ -99,3 +99,14 @@ def test_the_study_report_says_how_many_utterances_miss_the_target():
     assert "512 masks" in line
     lines = fidelity_summary([{"fidelity": assess(paper).record()}, {}])  # type: ignore[list-item]
     assert "not recorded for 1 of 2" in lines[0] and "1 of 1 utterances not known" in lines[1]
+
+
+def test_explorer_pages_show_the_fidelity_line():
+    from s2t_explain.explorer.data import utterance_data
+    from study.helpers_study import synthetic_explanation
+
+    result = synthetic_explanation(0)
+    assert not [n for n in utterance_data(result)["notes"] if n.startswith("fidelity")]  # nothing recorded: no line
+    result["spes-input"].reliability["fidelity"] = assess(preset("fast"), 0.9, 512).record()  # type: ignore[index]
+    notes = [n for n in utterance_data(result)["notes"] if n.startswith("fidelity")]
+    assert notes == [f"fidelity: {assess(preset('fast')).note}"]

@@ -36,14 +36,16 @@ class Measured:
     label: str  # what differs, in words
     masks: int
     pooled_r: float  # per-token r of pooled SM_X with the reference, disattenuated
-    bias: float  # CA-SM_X agreement (all heads and layers) minus the reference's
+    bias: float  # CA-SM_X agreement (all heads and layers) minus the reference's, typical
+    spread: str = ""  # the range measured, in words
 
 
 # (granularities, estimator) -> figures at the preset's budget, from `python benchmarks/fidelity.py`
 # (mean over the reference clips; README, Fidelity). Keys are the SLIC granularities per 500 frames.
 MEASURED: dict[tuple[tuple[int, ...], str], Measured] = {
-    ((130, 215, 320), "regression"): Measured("coarse segmentation (the fast preset)", 512, 0.70, +0.12),
-    ((130, 215, 320), "mean"): Measured("coarse segmentation", 512, 0.69, +0.11),
+    ((130, 215, 320), "regression"): Measured("coarse segmentation (the fast preset)", 512, 0.70, +0.10,
+                                             "+0.04 to +0.15 on 2 reference clips and a 3-utterance study"),
+    ((130, 215, 320), "mean"): Measured("coarse segmentation", 512, 0.70, +0.06, "+0.04 to +0.09 on 2 reference clips"),
 }
 
 
@@ -103,7 +105,7 @@ def assess(options: SaliencyOptions, reliability_pooled: float | None = None, ma
         ok = fid >= TARGET_FIDELITY
         note = None if ok else (
             f"SM_X is the paper's setting but its {masks or 'few'} masks leave it noisy: pooled split-half "
-            f"reliability {reliability_pooled:.2f}, about {fid:.2f} fidelity to the converged paper map "
+            f"reliability {reliability_pooled:.3f}, about {fid:.3f} fidelity to the converged paper map "
             f"(target {TARGET_FIDELITY}); agreement figures are attenuated by about {1 - fid:.0%}: use more masks")
         return Fidelity("paper", ok, fid, note, differs)
     # measured figures hold only for what was measured: nothing else may differ
@@ -114,8 +116,9 @@ def assess(options: SaliencyOptions, reliability_pooled: float | None = None, ma
     if found is not None:
         return Fidelity("measured", False, found.pooled_r, (
             f"{found.label}: not the paper's SM_X (pooled r {found.pooled_r:.2f} with the paper's map at "
-            f"{found.masks} masks; CA-SM_X agreement off by {found.bias:+.2f} from the paper setting's; "
-            "benchmarks/fidelity.py)"), differs)
+            f"{found.masks} masks; CA-SM_X agreement off by about {found.bias:+.2f}"
+            + (f", {found.spread}," if found.spread else "") + " from the paper setting's; benchmarks/fidelity.py)"),
+            differs)
     return Fidelity("unmeasured", None, None, (
         f"SM_X differs from the paper's setting ({', '.join(differs)}): its fidelity to the paper's map "
         "is not measured (benchmarks/fidelity.py)"), differs)
