@@ -8,7 +8,7 @@ the CLI is a thin layer over them.
 
 >>> import s2t_explain as s2t
 >>> model = s2t.load_model("whisper-tiny.en")
->>> result = s2t.explain(model, "clip.wav", saliency="fast")
+>>> result = s2t.explain(model, "clip.wav")  # the faithful preset; saliency="fast" for a quick look
 >>> result["spes-encoder"].values        # SM_H, (I, T'); result.maps holds every map by name
 >>> s2t.word_timestamps(result, "spes-encoder")
 
