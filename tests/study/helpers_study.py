@@ -7,6 +7,8 @@ import numpy as np
 from s2t_explain.decoding.transcript import Transcript
 from s2t_explain.explainers.catalog import new_map
 from s2t_explain.results.explanation import Explanation
+from s2t_explain.saliency.fidelity import assess
+from s2t_explain.saliency.options import DEFAULT_PRESET, preset
 
 
 def synthetic_explanation(seed: int = 0, n_text: int = 4, t_enc: int = 10, n_bins: int = 6,
@@ -22,9 +24,10 @@ def synthetic_explanation(seed: int = 0, n_text: int = 4, t_enc: int = 10, n_bin
     transcript = Transcript(ids=[1] + [2] * n_text + [0], labels=[" w"] * n_text + ["<|endoftext|>"],
                             special=special, logprobs=np.zeros(i), text="w " * n_text, task="transcribe",
                             language="en", prompt_length=1, source="decoded")
+    fidelity = assess(preset(DEFAULT_PRESET), 0.95, 8).record()  # what explainers.spes records with SM_X
     maps = {"attention": new_map("attention", attention),
             "spes-input": new_map("SM_X", smx, reliability={"n_masks": 8, "reliability": 0.9,
-                                                            "reliability_pooled": 0.95}),
+                                                            "reliability_pooled": 0.95, "fidelity": fidelity}),
             "spes-encoder": new_map("SM_H", smh, reliability={"n_masks": 8, "reliability": 0.8})}
     return Explanation(transcript=transcript, maps=maps, frame_times=np.arange(t_enc) * 0.02, n_frames=2 * t_enc,
                        model="synthetic", audio="x.wav", duration=0.4, alignment_heads=[(1, 2)],

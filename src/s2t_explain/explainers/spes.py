@@ -45,6 +45,7 @@ class InputSpes(SpesExplainer):
 @EXPLAINERS.register("spes-encoder")
 class EncoderSpes(SpesExplainer):
     which = "encoder"
+
     def explain(self, session: Session) -> Map:
         if session.saliency.encoder is None:
             raise OptionError("spes-encoder needs encoder saliency options (SaliencyOptions.encoder is None)")

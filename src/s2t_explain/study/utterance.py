@@ -35,7 +35,6 @@ from ..pipeline import Prepared, explain, prepare
 from ..pooling import pool
 from ..results.explanation import Explanation
 from ..results.maps import Map
-from ..saliency.fidelity import assess
 from .faithfulness import CurveScorer, faithfulness_curves
 from .methods import compare_methods, method_maps, token_analysis
 from .options import StudyOptions
@@ -140,10 +139,9 @@ def analyze(model: SpeechToTextModel, utterance: Utterance, options: StudyOption
         record["pairs"] = _jsonable(compare_pairs(result, options.pairs, result.text_rows(options.include_eos),
                                                   options.statistics, options.pooling, options.attention_heads,
                                                   options.normalization))
-    if "spes-input" in result:  # SM_X's fidelity class, from the study's options and this run's reliability
-        run = result["spes-input"].reliability or {}
-        record["fidelity"] = cast(FidelityRecord, assess(options.saliency, run.get("reliability_pooled"),
-                                                         run.get("n_masks")).record())
+    fidelity = (result["spes-input"].reliability or {}).get("fidelity") if "spes-input" in result else None
+    if fidelity is not None:  # SM_X's fidelity class, as its map recorded it (explainers.spes)
+        record["fidelity"] = cast(FidelityRecord, fidelity)
     return result, _jsonable(record)
 
 
